@@ -1,0 +1,21 @@
+#pragma once
+//! ISO-8601 parsing and formatting in UTC milliseconds.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tributary/common/clock.h"
+
+namespace tributary {
+
+//! Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff...]]` with `Z`, `±HH:MM`, `±HHMM` or no zone
+//! (read as UTC). A space may stand for `T`. Returns nullopt for anything else or an invalid date.
+std::optional<millis> parse_iso8601(std::string_view s);
+
+//! Formats as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+std::string format_iso8601(millis t);
+
+//! Appends the formatted time to out (no allocation beyond out's growth).
+void append_iso8601(std::string& out, millis t);
+
+}  // namespace tributary

@@ -1,0 +1,53 @@
+#pragma once
+//! The HTTP/1.1 server: N io threads, each with its own io_context, and listeners bound to them.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tributary/http/message.h"
+
+namespace tributary::http {
+
+struct listener_options {
+  std::string host;
+  std::uint16_t port = 0;
+  std::size_t body_limit = 512 * 1024;   //!< bytes of body before 413
+  std::size_t header_limit = 16 * 1024;  //!< bytes of headers before 431
+  std::chrono::milliseconds timeout{30'000};  //!< per read/write
+  std::string name;                           //!< for logs: "tracking", "admin"
+};
+
+//! Counters per server, read by /metrics.
+struct server_stats {
+  std::atomic<std::uint64_t> connections_accepted{0};
+  std::atomic<std::uint64_t> connections_open{0};
+  std::atomic<std::uint64_t> requests{0};
+};
+
+//! Owns the io threads and the listeners. Construct, add listeners, start(), and stop().
+class server {
+ public:
+  explicit server(int io_threads);
+  ~server();
+
+  //! Binds now (so port 0 resolves); throws std::runtime_error with the reason on failure.
+  //! Returns the bound port.
+  std::uint16_t add_listener(const listener_options& opts, handler& h);
+  void start();
+  //! Stops accepting, closes idle connections, lets in-flight requests finish (up to `grace`),
+  //! then stops the io threads.
+  void stop(std::chrono::milliseconds grace);
+  //! Blocks until a SIGINT or SIGTERM arrives; runs `on_hangup` for each SIGHUP meanwhile.
+  void wait_for_signal(const std::function<void()>& on_hangup);
+  const server_stats& stats() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace tributary::http

@@ -1,0 +1,197 @@
+#include "tributary/admin/admin_api.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "tributary/common/codec.h"
+#include "tributary/common/time.h"
+
+namespace tributary::admin {
+namespace {
+
+using http::response;
+
+response json_error(int status, const char* code, const std::string& message) {
+  nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
+  return response{status, "application/json", {}, j.dump()};
+}
+
+response json_ok(const nlohmann::json& j) { return response{200, "application/json", {}, j.dump()}; }
+
+std::size_t bounded_param(const http::request& req, const char* name, std::size_t def, std::size_t max,
+                          bool& bad) {
+  std::string v = req.param(name);
+  if (v.empty()) return def;
+  try {
+    size_t used = 0;
+    long long n = std::stoll(v, &used);
+    if (used == v.size() && n >= 0) return std::min<std::size_t>(static_cast<std::size_t>(n), max);
+  } catch (...) {
+  }
+  bad = true;
+  return def;
+}
+
+std::string presented_token(const http::request& req) {
+  std::string_view auth = req.header("authorization");
+  if (auth.size() > 7 && strncasecmp(auth.data(), "bearer ", 7) == 0) return std::string(auth.substr(7));
+  if (auth.size() > 6 && strncasecmp(auth.data(), "basic ", 6) == 0) {
+    auto decoded = base64_decode(auth.substr(6));
+    if (decoded) return decoded->substr(0, decoded->find(':'));
+  }
+  return {};
+}
+
+long resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, rss = 0;
+  statm >> pages >> rss;
+  return rss * sysconf(_SC_PAGESIZE);
+}
+
+void counter_family(std::string& out, const std::string& name, const char* help,
+                    const labeled_counter& c) {
+  metric_header(out, name, "counter", help);
+  for (const auto& [labels, v] : c.snapshot()) out += fmt::format("{}{{{}}} {}\n", name, labels, v);
+}
+
+void single(std::string& out, const std::string& name, const char* type, const char* help, double v) {
+  metric_header(out, name, type, help);
+  out += fmt::format("{} {}\n", name, v);
+}
+
+}  // namespace
+
+bool token_matches(const std::vector<std::string>& tokens, std::string_view presented) {
+  bool match = false;
+  for (const auto& t : tokens)
+    if (!t.empty() && t.size() == presented.size() &&
+        CRYPTO_memcmp(t.data(), presented.data(), t.size()) == 0)
+      match = true;
+  return match;
+}
+
+void admin_api::handle(http::request req, std::function<void(response)> reply) {
+  reply(route(req));
+}
+
+response admin_api::route(const http::request& req) {
+  std::string_view path = req.path;
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (path == "/healthz") return json_ok({{"status", "ok"}});
+  if (path == "/readyz") {
+    bool ok = d_.log->writable();
+    return response{ok ? 200 : 503, "application/json", {},
+                    nlohmann::json{{"status", ok ? "ready" : "storage not writable"}}.dump()};
+  }
+  if (path == "/metrics") return metrics();
+
+  auto cfg = d_.cfg->get();
+  if (!token_matches(cfg->admin.tokens, presented_token(req))) {
+    auto r = json_error(401, "authentication_error", "a valid admin token is needed (Authorization: Bearer TOKEN)");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  bool bad = false;
+  if (path == "/admin/v1/events" && get) {
+    std::uint64_t after = 0;
+    std::string a = req.param("after", "0");
+    try {
+      size_t used = 0;
+      after = std::stoull(a, &used);
+      bad = used != a.size() || a[0] == '-';
+    } catch (...) {
+      bad = true;
+    }
+    auto limit = bounded_param(req, "limit", 100, 1000, bad);
+    if (bad) return json_error(400, "validation_error", "'after' and 'limit' must be non-negative integers");
+    auto records = d_.log->read(after, limit);
+    std::string body = "{\"events\":[";
+    std::uint64_t next = after;
+    for (size_t i = 0; i < records.size(); ++i) {
+      const auto& r = records[i];
+      if (i) body.push_back(',');
+      body += fmt::format("{{\"seq\":{},\"source\":{},\"received_at\":\"{}\",\"event\":{}}}", r.seq,
+                          http::json_quote(r.source), format_iso8601(r.received_at), r.json);
+      next = r.seq;
+    }
+    body += fmt::format("],\"next\":{},\"last_seq\":{}}}", next, d_.log->last_seq());
+    return response{200, "application/json", {}, std::move(body)};
+  }
+  if (path == "/admin/v1/rejections" && get) {
+    auto limit = bounded_param(req, "limit", 100, 1000, bad);
+    if (bad) return json_error(400, "validation_error", "'limit' must be a non-negative integer");
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& s : d_.log->rejections(limit)) {
+      auto j = nlohmann::json::parse(s, nullptr, false);
+      if (j.is_object() && j.contains("at")) j["at"] = format_iso8601(j["at"].get<millis>());
+      list.push_back(std::move(j));
+    }
+    nlohmann::json counts = nlohmann::json::object();
+    for (const auto& [labels, v] : d_.ingest->rejected.snapshot()) {
+      auto q1 = labels.find('"'), q2 = labels.rfind('"');
+      counts[labels.substr(q1 + 1, q2 - q1 - 1)] = v;
+    }
+    return json_ok({{"rejections", list}, {"counts_since_start", counts}});
+  }
+  if (path == "/admin/v1/config" && get) {
+    nlohmann::json sources = nlohmann::json::array();
+    for (const auto& s : cfg->sources) sources.push_back({{"name", s.name}, {"write_keys", s.write_keys.size()}});
+    std::string err = d_.cfg->last_error();
+    return json_ok({{"file", cfg->file},
+                    {"fingerprint", cfg->fingerprint},
+                    {"loaded_at", format_iso8601(cfg->loaded_at)},
+                    {"last_reload_error", err.empty() ? nlohmann::json() : nlohmann::json(err)},
+                    {"sources", sources},
+                    {"inactive_sections", cfg->inactive_sections}});
+  }
+  if (path == "/admin/v1/reload" && req.method == "POST") {
+    std::string err = d_.reload ? d_.reload() : "reload is not available";
+    if (!err.empty()) return json_error(400, "invalid_config", err);
+    return json_ok({{"reloaded", true}, {"fingerprint", d_.cfg->get()->fingerprint}});
+  }
+  return json_error(404, "not_found", "no such admin endpoint");
+}
+
+response admin_api::metrics() const {
+  std::string out;
+  out.reserve(4096);
+  const auto& in = *d_.ingest;
+  counter_family(out, "tributary_ingest_requests_total", "Tracking API requests by endpoint and status.", in.requests);
+  counter_family(out, "tributary_ingest_events_total", "Events accepted into the log by source and type.", in.events);
+  counter_family(out, "tributary_ingest_rejected_total", "Messages or requests refused, by reason.", in.rejected);
+  single(out, "tributary_ingest_received_bytes_total", "counter", "Request body bytes received.",
+         static_cast<double>(in.bytes_received.load()));
+  metric_header(out, "tributary_ingest_ack_latency_seconds", "histogram",
+                "Time from request parsed to durable acknowledgement.");
+  in.ack_latency.render(out, "tributary_ingest_ack_latency_seconds");
+  const auto& ls = d_.log->counters();
+  single(out, "tributary_log_last_sequence", "gauge", "Highest durable sequence number.",
+         static_cast<double>(d_.log->last_seq()));
+  single(out, "tributary_log_appended_events_total", "counter", "Events written to the log.",
+         static_cast<double>(ls.events_appended.load()));
+  single(out, "tributary_log_duplicate_events_total", "counter", "Events acknowledged but not stored again (messageId seen).",
+         static_cast<double>(ls.duplicates.load()));
+  single(out, "tributary_log_group_commits_total", "counter", "Group commits (one fsync each).",
+         static_cast<double>(ls.groups.load()));
+  single(out, "tributary_log_write_errors_total", "counter", "Failed log writes.",
+         static_cast<double>(ls.write_errors.load()));
+  single(out, "tributary_log_overloaded_total", "counter", "Appends refused because the write queue was full.",
+         static_cast<double>(ls.overloaded.load()));
+  single(out, "tributary_log_pending_bytes", "gauge", "Bytes queued for the log writer.",
+         static_cast<double>(d_.log->pending_bytes()));
+  single(out, "tributary_http_connections_open", "gauge", "Open HTTP connections.",
+         static_cast<double>(d_.http ? d_.http->connections_open.load() : 0));
+  single(out, "tributary_process_resident_memory_bytes", "gauge", "Resident set size.",
+         static_cast<double>(resident_bytes()));
+  single(out, "tributary_process_uptime_seconds", "gauge", "Seconds since start.",
+         (d_.clock->now_ms() - d_.started_at) / 1000.0);
+  return response{200, "text/plain; version=0.0.4", {}, std::move(out)};
+}
+
+}  // namespace tributary::admin

@@ -1,0 +1,224 @@
+#include "tributary/ingest/tracking_api.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <chrono>
+
+#include "ingest/json_writer.h"
+#include "ingest/normalize.h"
+#include "ingest/responses.h"
+#include "tributary/common/codec.h"
+
+namespace tributary::ingest {
+namespace {
+
+using http::response;
+
+enum class endpoint { single, batch, telemetry, settings, health, unknown };
+
+struct route {
+  endpoint kind = endpoint::unknown;
+  std::optional<call_type> type;
+  std::string name;  // for metrics
+  std::string write_key;  // settings only
+};
+
+route classify(std::string_view path) {
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (path == "/healthz") return {endpoint::health, {}, "healthz", {}};
+  if (path.substr(0, 4) != "/v1/") return {};
+  std::string_view rest = path.substr(4);
+  if (rest == "batch" || rest == "import" || rest == "b") return {endpoint::batch, {}, "batch", {}};
+  if (rest == "m") return {endpoint::telemetry, {}, "m", {}};
+  static const std::pair<const char*, call_type> kShort[] = {
+      {"i", call_type::identify}, {"t", call_type::track}, {"p", call_type::page},
+      {"s", call_type::screen},   {"g", call_type::group}, {"a", call_type::alias}};
+  for (auto [s, t] : kShort)
+    if (rest == s) return {endpoint::single, t, call_type_name(t), {}};
+  if (auto t = parse_call_type(rest)) return {endpoint::single, t, call_type_name(*t), {}};
+  constexpr std::string_view kProjects = "projects/", kSettings = "/settings";
+  if (rest.substr(0, kProjects.size()) == kProjects && rest.size() > kProjects.size() + kSettings.size() &&
+      rest.substr(rest.size() - kSettings.size()) == kSettings) {
+    auto key = rest.substr(kProjects.size(), rest.size() - kProjects.size() - kSettings.size());
+    if (key.find('/') == std::string_view::npos)
+      return {endpoint::settings, {}, "settings", http::url_decode(key, false)};
+  }
+  return {};
+}
+
+// The write key from Basic auth ("KEY:" or "KEY"), or "".
+std::string basic_auth_key(std::string_view auth) {
+  constexpr std::string_view kBasic = "Basic ";
+  if (auth.size() <= kBasic.size() || strncasecmp(auth.data(), "basic ", 6) != 0) return {};
+  auto decoded = base64_decode(auth.substr(kBasic.size()));
+  if (!decoded) return {};
+  return decoded->substr(0, decoded->find(':'));
+}
+
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+// Up to `limit` bytes of a payload for the rejections store.
+std::string bounded(std::string_view s, std::size_t limit) {
+  return std::string(s.substr(0, std::min(s.size(), limit)));
+}
+
+}  // namespace
+
+void tracking_api::handle(http::request req, std::function<void(response)> reply) {
+  auto cfg = cfg_.get();
+  const millis received_at = clock_.now_ms();
+  const auto started = std::chrono::steady_clock::now();
+  route r = classify(req.path);
+  // Captures by value: it may run on the log writer's thread after this function returned.
+  auto finish = [this, reply, name = r.name.empty() ? std::string("other") : r.name,
+                 origin = std::string(req.header("origin")),
+                 allow_headers = std::string(req.header("access-control-request-headers"))](response res) {
+    stats_.requests.add(fmt::format("endpoint=\"{}\",status=\"{}\"", name, res.status));
+    add_cors(res, origin, allow_headers);
+    reply(std::move(res));
+  };
+  if (r.kind == endpoint::unknown) return finish(fail(404, "not_found", "no such endpoint"));
+  if (req.method == "OPTIONS") return finish(response{204, "text/plain", {}, ""});
+  if (r.kind == endpoint::health) return finish(response{200, "application/json", {}, "{\"status\":\"ok\"}"});
+  if (r.kind == endpoint::settings) {
+    if (req.method != "GET" && req.method != "HEAD") return finish(fail(405, "method_not_allowed", "use GET"));
+    if (!cfg->source_for(r.write_key)) return finish(fail(404, "invalid_write_key", "unknown write key"));
+    return finish(analytics_js_settings(r.write_key, req.header("host"), req.header("x-forwarded-proto")));
+  }
+  if (req.method != "POST") return finish(fail(405, "method_not_allowed", "use POST"));
+  stats_.bytes_received.fetch_add(req.body.size());
+  if (r.kind == endpoint::telemetry) return finish(success_body({}));
+
+  const auto& limits = cfg->server.limit;
+  // Decompress when labelled gzip, or when the body starts with gzip's magic bytes.
+  std::string inflated;
+  std::string_view body = req.body;
+  bool gz = req.header("content-encoding").find("gzip") != std::string_view::npos ||
+            (body.size() >= 2 && static_cast<unsigned char>(body[0]) == 0x1f &&
+             static_cast<unsigned char>(body[1]) == 0x8b);
+  if (gz) {
+    auto st = gunzip(body, limits.batch_bytes, inflated);
+    if (st == inflate_status::invalid) {
+      stats_.rejected.add("reason=\"invalid_gzip\"");
+      return finish(fail(400, "invalid_gzip", "the body is labelled gzip but does not inflate"));
+    }
+    if (st == inflate_status::too_large) {
+      stats_.rejected.add("reason=\"payload_too_large\"");
+      return finish(fail(413, "payload_too_large",
+                         fmt::format("the decompressed body is over {} bytes", limits.batch_bytes)));
+    }
+    body = inflated;
+  }
+  if (body.size() > limits.batch_bytes) {
+    stats_.rejected.add("reason=\"payload_too_large\"");
+    return finish(fail(413, "payload_too_large", fmt::format("the body is over {} bytes", limits.batch_bytes)));
+  }
+
+  std::string header_key = basic_auth_key(req.header("authorization"));
+  const std::string* source = header_key.empty() ? nullptr : cfg->source_for(header_key);
+  auto reject_all = [&](int status, const char* code, std::string message) {
+    stats_.rejected.add(fmt::format("reason=\"{}\"", code));
+    if (source) {  // kept for the admin only when the sender is known
+      eventlog::append_request ar;
+      ar.source = *source;
+      ar.rejections.push_back({received_at, *source, code, message, -1, bounded(body, limits.message_bytes)});
+      ar.done = [](eventlog::append_outcome) {};
+      log_.submit(std::move(ar));
+    }
+    return finish(fail(status, code, std::move(message)));
+  };
+
+  simdjson::dom::element root;
+  auto parse_error = thread_parser().parse(body.data(), body.size()).get(root);
+  if (parse_error) return reject_all(400, "invalid_json", std::string("the body is not valid JSON: ") +
+                                                               simdjson::error_message(parse_error));
+  if (!root.is_object()) return reject_all(400, "invalid_json", "the body must be a JSON object");
+  if (!source) {
+    std::string_view body_key;
+    if (root["writeKey"].get_string().get(body_key) == simdjson::SUCCESS)
+      source = cfg->source_for(std::string(body_key));
+  }
+  if (!source) {
+    stats_.rejected.add("reason=\"invalid_write_key\"");
+    return finish(fail(401, "invalid_write_key",
+                       "a valid write key is needed (Basic auth user name or 'writeKey' in the body)"));
+  }
+
+  normalize_input in;
+  in.received_at = received_at;
+  in.client_ip = req.remote_ip;
+  in.message_bytes = limits.message_bytes;
+  eventlog::append_request ar;
+  ar.source = *source;
+  ar.received_at = received_at;
+  std::vector<rejected_item> rejected;
+  std::vector<std::string> types;
+
+  auto add_item = [&](simdjson::dom::element msg, std::optional<call_type> forced, int index) {
+    auto n = normalize(msg, forced, in);
+    if (!n) {
+      stats_.rejected.add(fmt::format("reason=\"{}\"", n.err().code));
+      std::string payload;
+      append_element(payload, msg);
+      ar.rejections.push_back({received_at, *source, n.err().code, n.err().message, index,
+                               bounded(payload, limits.message_bytes)});
+      rejected.push_back({index, n.err().code, n.err().message});
+      return;
+    }
+    types.push_back(call_type_name(n.value().type));
+    ar.items.push_back({*source + '\x1f' + n.value().message_id, std::move(n.value().json)});
+  };
+
+  if (r.kind == endpoint::single) {
+    add_item(root, r.type, -1);
+    if (!rejected.empty()) {
+      ar.done = [](eventlog::append_outcome) {};
+      log_.submit(std::move(ar));
+      return finish(fail(400, rejected[0].code.c_str(), rejected[0].message));
+    }
+  } else {
+    simdjson::dom::array items;
+    if (root["batch"].get_array().get(items) != simdjson::SUCCESS)
+      return reject_all(400, "invalid_batch", "the body needs a 'batch' array");
+    if (items.size() > limits.batch_messages)
+      return reject_all(400, "too_many_messages",
+                        fmt::format("the batch has {} messages; the limit is {}", items.size(),
+                                    limits.batch_messages));
+    simdjson::dom::object obj;
+    if (root["context"].get_object().get(obj) == simdjson::SUCCESS) in.batch_context = obj;
+    if (root["integrations"].get_object().get(obj) == simdjson::SUCCESS) in.batch_integrations = obj;
+    int index = 0;
+    for (auto item : items) add_item(item, std::nullopt, index++);
+    if (ar.items.empty() && !rejected.empty()) {
+      auto res = fail(400, "invalid_batch", "every message of the batch was rejected");
+      res.body = batch_failure_body(rejected);
+      ar.done = [](eventlog::append_outcome) {};
+      log_.submit(std::move(ar));
+      return finish(std::move(res));
+    }
+  }
+
+  // Hand off to the log writer; reply when the events are durable.
+  ar.done = [this, finish = std::move(finish), rejected = std::move(rejected),
+             types = std::move(types), source = *source, started](eventlog::append_outcome out) {
+    using eventlog::append_status;
+    if (out.status == append_status::ok) {
+      for (const auto& t : types) stats_.events.add(fmt::format("source=\"{}\",type=\"{}\"", source, t));
+      stats_.ack_latency.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      return finish(success_body(rejected));
+    }
+    response res = out.status == append_status::overloaded
+                       ? fail(429, "overloaded", out.message)
+                       : fail(503, "unavailable", out.message);
+    res.headers.emplace_back("Retry-After", out.status == append_status::overloaded ? "1" : "5");
+    finish(std::move(res));
+  };
+  log_.submit(std::move(ar));
+}
+
+}  // namespace tributary::ingest

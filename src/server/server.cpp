@@ -1,0 +1,140 @@
+#include "tributary/server/server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tributary/admin/admin_api.h"
+#include "tributary/config/holder.h"
+#include "tributary/eventlog/event_log.h"
+#include "tributary/http/server.h"
+#include "tributary/ingest/tracking_api.h"
+
+namespace tributary::server {
+namespace {
+
+constexpr const char* kEmbeddedName = "<embedded>/config/tributary.yaml";
+
+config::load_result load(const std::string& path) {
+  return path.empty() ? config::load_from_string(config::kEmbeddedDefault, kEmbeddedName)
+                      : config::load_from_file(path);
+}
+
+std::string join_errors(const config::load_result& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e.to_string() + "\n";
+  if (!out.empty()) out.pop_back();
+  return out;
+}
+
+void write_ready_file(const std::string& path, std::uint16_t listen, std::uint16_t admin) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << fmt::format("{{\"listen\":{},\"admin\":{},\"pid\":{}}}\n", listen, admin, getpid());
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+int serve(const serve_options& opts) {
+  system_clock_source clock;
+  auto loaded = load(opts.config_path);
+  if (!loaded.errors.empty()) {
+    spdlog::error("invalid configuration:\n{}", join_errors(loaded));
+    return 2;
+  }
+  for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
+  auto cfg_mut = std::const_pointer_cast<config::config>(loaded.cfg);
+  cfg_mut->loaded_at = clock.now_ms();
+  const auto& cfg = *loaded.cfg;
+  if (cfg.server.tls) {
+    spdlog::error("server.tls is not supported yet by this version; remove it or terminate TLS in front");
+    return 2;
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.storage.path, ec);
+  eventlog::options lo;
+  lo.path = cfg.storage.path;
+  lo.sync = cfg.storage.sync_always;
+  lo.dedupe_window = cfg.storage.dedupe_window;
+  lo.retention = cfg.storage.retention;
+  lo.min_free_bytes = cfg.storage.min_free_bytes;
+  lo.max_pending_bytes = cfg.storage.max_pending_bytes;
+  lo.clock = &clock;
+  auto opened = eventlog::event_log::open(lo);
+  if (!opened) {
+    spdlog::error("cannot open storage at {}: {}", cfg.storage.path, opened.err().message);
+    return 1;
+  }
+  auto log = std::move(opened.value());
+  spdlog::info("event log open at {} (last sequence {})", cfg.storage.path, log->last_seq());
+
+  config::holder holder(loaded.cfg);
+  ingest::ingest_stats ingest_stats;
+  ingest::tracking_api tracking(holder, *log, clock, ingest_stats);
+  http::server srv(cfg.server.io_threads);
+
+  auto reload = [&]() -> std::string {
+    if (opts.config_path.empty()) return "the server runs on the embedded config; there is no file to reload";
+    auto next = config::load_from_file(opts.config_path);
+    if (!next.errors.empty()) {
+      std::string err = join_errors(next);
+      holder.set_last_error(err);
+      spdlog::error("reload refused, the running configuration stays:\n{}", err);
+      return err;
+    }
+    auto old = holder.get();
+    auto fresh = std::const_pointer_cast<config::config>(next.cfg);
+    fresh->loaded_at = clock.now_ms();
+    if (fresh->server.listen.port != old->server.listen.port || fresh->storage.path != old->storage.path ||
+        fresh->server.admin_listen.port != old->server.admin_listen.port)
+      spdlog::warn("reload: listeners and storage keep their current settings until a restart");
+    holder.set(next.cfg);
+    holder.set_last_error("");
+    spdlog::info("configuration reloaded (fingerprint {})", fresh->fingerprint);
+    return "";
+  };
+
+  admin::admin_deps deps;
+  deps.cfg = &holder;
+  deps.log = log.get();
+  deps.ingest = &ingest_stats;
+  deps.http = &srv.stats();
+  deps.clock = &clock;
+  deps.started_at = clock.now_ms();
+  deps.reload = reload;
+  admin::admin_api admin_handler(deps);
+
+  std::uint16_t listen_port = 0, admin_port = 0;
+  try {
+    http::listener_options lo_pub{cfg.server.listen.host, cfg.server.listen.port, cfg.server.limit.batch_bytes,
+                                  16 * 1024, std::chrono::milliseconds(cfg.server.request_timeout), "tracking"};
+    listen_port = srv.add_listener(lo_pub, tracking);
+    http::listener_options lo_adm{cfg.server.admin_listen.host, cfg.server.admin_listen.port, 1 << 20,
+                                  16 * 1024, std::chrono::milliseconds(cfg.server.request_timeout), "admin"};
+    admin_port = srv.add_listener(lo_adm, admin_handler);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+  srv.start();
+  spdlog::info("tributary {} serving the Tracking API on {}:{} and the admin API on {}:{}",
+               TRIBUTARY_VERSION, cfg.server.listen.host, listen_port, cfg.server.admin_listen.host,
+               admin_port);
+  if (!opts.ready_file.empty()) write_ready_file(opts.ready_file, listen_port, admin_port);
+
+  srv.wait_for_signal([&] { (void)reload(); });
+  spdlog::info("stopping: no new connections; finishing in-flight requests");
+  srv.stop(std::chrono::milliseconds(holder.get()->server.shutdown_timeout));
+  log->stop();
+  spdlog::info("stopped cleanly (last sequence {})", log->last_seq());
+  return 0;
+}
+
+}  // namespace tributary::server
