@@ -1,9 +1,9 @@
 #include "tributary/admin/admin_api.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 
@@ -20,10 +20,12 @@ response json_error(int status, const char* code, const std::string& message) {
   return response{status, "application/json", {}, j.dump()};
 }
 
-response json_ok(const nlohmann::json& j) { return response{200, "application/json", {}, j.dump()}; }
+response json_ok(const nlohmann::json& j) {
+  return response{200, "application/json", {}, j.dump()};
+}
 
-std::size_t bounded_param(const http::request& req, const char* name, std::size_t def, std::size_t max,
-                          bool& bad) {
+std::size_t bounded_param(const http::request& req, const char* name, std::size_t def,
+                          std::size_t max, bool& bad) {
   std::string v = req.param(name);
   if (v.empty()) return def;
   try {
@@ -38,7 +40,8 @@ std::size_t bounded_param(const http::request& req, const char* name, std::size_
 
 std::string presented_token(const http::request& req) {
   std::string_view auth = req.header("authorization");
-  if (auth.size() > 7 && strncasecmp(auth.data(), "bearer ", 7) == 0) return std::string(auth.substr(7));
+  if (auth.size() > 7 && strncasecmp(auth.data(), "bearer ", 7) == 0)
+    return std::string(auth.substr(7));
   if (auth.size() > 6 && strncasecmp(auth.data(), "basic ", 6) == 0) {
     auto decoded = base64_decode(auth.substr(6));
     if (decoded) return decoded->substr(0, decoded->find(':'));
@@ -59,7 +62,8 @@ void counter_family(std::string& out, const std::string& name, const char* help,
   for (const auto& [labels, v] : c.snapshot()) out += fmt::format("{}{{{}}} {}\n", name, labels, v);
 }
 
-void single(std::string& out, const std::string& name, const char* type, const char* help, double v) {
+void single(std::string& out, const std::string& name, const char* type, const char* help,
+            double v) {
   metric_header(out, name, type, help);
   out += fmt::format("{} {}\n", name, v);
 }
@@ -86,14 +90,17 @@ response admin_api::route(const http::request& req) {
   if (path == "/healthz") return json_ok({{"status", "ok"}});
   if (path == "/readyz") {
     bool ok = d_.log->writable();
-    return response{ok ? 200 : 503, "application/json", {},
+    return response{ok ? 200 : 503,
+                    "application/json",
+                    {},
                     nlohmann::json{{"status", ok ? "ready" : "storage not writable"}}.dump()};
   }
   if (path == "/metrics") return metrics();
 
   auto cfg = d_.cfg->get();
   if (!token_matches(cfg->admin.tokens, presented_token(req))) {
-    auto r = json_error(401, "authentication_error", "a valid admin token is needed (Authorization: Bearer TOKEN)");
+    auto r = json_error(401, "authentication_error",
+                        "a valid admin token is needed (Authorization: Bearer TOKEN)");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
@@ -109,7 +116,9 @@ response admin_api::route(const http::request& req) {
       bad = true;
     }
     auto limit = bounded_param(req, "limit", 100, 1000, bad);
-    if (bad) return json_error(400, "validation_error", "'after' and 'limit' must be non-negative integers");
+    if (bad)
+      return json_error(400, "validation_error",
+                        "'after' and 'limit' must be non-negative integers");
     auto records = d_.log->read(after, limit);
     std::string body = "{\"events\":[";
     std::uint64_t next = after;
@@ -141,7 +150,8 @@ response admin_api::route(const http::request& req) {
   }
   if (path == "/admin/v1/config" && get) {
     nlohmann::json sources = nlohmann::json::array();
-    for (const auto& s : cfg->sources) sources.push_back({{"name", s.name}, {"write_keys", s.write_keys.size()}});
+    for (const auto& s : cfg->sources)
+      sources.push_back({{"name", s.name}, {"write_keys", s.write_keys.size()}});
     std::string err = d_.cfg->last_error();
     return json_ok({{"file", cfg->file},
                     {"fingerprint", cfg->fingerprint},
@@ -149,6 +159,14 @@ response admin_api::route(const http::request& req) {
                     {"last_reload_error", err.empty() ? nlohmann::json() : nlohmann::json(err)},
                     {"sources", sources},
                     {"inactive_sections", cfg->inactive_sections}});
+  }
+  if (path == "/admin/v1/tracking-plan/violations" && get) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : d_.ingest->plan_summary.last_24h(d_.clock->now_ms()))
+      rows.push_back(
+          {{"event", r.event}, {"field", r.field}, {"type", r.type}, {"count", r.count}});
+    return json_ok(
+        {{"window", "24h"}, {"active", cfg->tracking_plan != nullptr}, {"violations", rows}});
   }
   if (path == "/admin/v1/reload" && req.method == "POST") {
     std::string err = d_.reload ? d_.reload() : "reload is not available";
@@ -162,9 +180,18 @@ response admin_api::metrics() const {
   std::string out;
   out.reserve(4096);
   const auto& in = *d_.ingest;
-  counter_family(out, "tributary_ingest_requests_total", "Tracking API requests by endpoint and status.", in.requests);
-  counter_family(out, "tributary_ingest_events_total", "Events accepted into the log by source and type.", in.events);
-  counter_family(out, "tributary_ingest_rejected_total", "Messages or requests refused, by reason.", in.rejected);
+  counter_family(out, "tributary_ingest_requests_total",
+                 "Tracking API requests by endpoint and status.", in.requests);
+  counter_family(out, "tributary_ingest_events_total",
+                 "Events accepted into the log by source and type.", in.events);
+  counter_family(out, "tributary_ingest_rejected_total", "Messages or requests refused, by reason.",
+                 in.rejected);
+  counter_family(out, "tributary_tracking_plan_violations_total",
+                 "Tracking plan violations by event and violation type.", in.plan_violations);
+  counter_family(out, "tributary_tracking_plan_blocked_total",
+                 "Events blocked by the tracking plan, by event and reason.", in.plan_blocked);
+  counter_family(out, "tributary_tracking_plan_omitted_fields_total",
+                 "Fields removed by the tracking plan, by event.", in.plan_omitted);
   single(out, "tributary_ingest_received_bytes_total", "counter", "Request body bytes received.",
          static_cast<double>(in.bytes_received.load()));
   metric_header(out, "tributary_ingest_ack_latency_seconds", "histogram",
@@ -175,13 +202,15 @@ response admin_api::metrics() const {
          static_cast<double>(d_.log->last_seq()));
   single(out, "tributary_log_appended_events_total", "counter", "Events written to the log.",
          static_cast<double>(ls.events_appended.load()));
-  single(out, "tributary_log_duplicate_events_total", "counter", "Events acknowledged but not stored again (messageId seen).",
+  single(out, "tributary_log_duplicate_events_total", "counter",
+         "Events acknowledged but not stored again (messageId seen).",
          static_cast<double>(ls.duplicates.load()));
   single(out, "tributary_log_group_commits_total", "counter", "Group commits (one fsync each).",
          static_cast<double>(ls.groups.load()));
   single(out, "tributary_log_write_errors_total", "counter", "Failed log writes.",
          static_cast<double>(ls.write_errors.load()));
-  single(out, "tributary_log_overloaded_total", "counter", "Appends refused because the write queue was full.",
+  single(out, "tributary_log_overloaded_total", "counter",
+         "Appends refused because the write queue was full.",
          static_cast<double>(ls.overloaded.load()));
   single(out, "tributary_log_pending_bytes", "gauge", "Bytes queued for the log writer.",
          static_cast<double>(d_.log->pending_bytes()));

@@ -73,10 +73,14 @@ int main(int argc, char** argv) {
         }
         return &args[++i];
       };
-      if (auto v = value("--config")) opts.config_path = *v;
-      else if (auto v2 = value("--ready-file")) opts.ready_file = *v2;
-      else if (auto v3 = value("--log-level")) level = *v3;
-      else if (auto v4 = value("--log-format")) format = *v4;
+      if (auto v = value("--config"))
+        opts.config_path = *v;
+      else if (auto v2 = value("--ready-file"))
+        opts.ready_file = *v2;
+      else if (auto v3 = value("--log-level"))
+        level = *v3;
+      else if (auto v4 = value("--log-format"))
+        format = *v4;
       else {
         std::fprintf(stderr, "unknown option '%s'\n", args[i].c_str());
         return usage(2);

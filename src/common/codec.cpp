@@ -57,14 +57,16 @@ std::string base64_encode(std::string_view in) {
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     out += {kB64[v >> 18], kB64[(v >> 12) & 63], kB64[(v >> 6) & 63], kB64[v & 63]};
   }
   if (i + 1 == in.size()) {
     unsigned v = static_cast<unsigned char>(in[i]) << 16;
     out += {kB64[v >> 18], kB64[(v >> 12) & 63], '=', '='};
   } else if (i + 2 == in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += {kB64[v >> 18], kB64[(v >> 12) & 63], kB64[(v >> 6) & 63], '='};
   }
   return out;
@@ -104,7 +106,7 @@ inflate_status gunzip(std::string_view in, size_t max_bytes, std::string& out) {
 
 std::string random_uuid() {
   std::uint64_t hi = rng()(), lo = rng()();
-  hi = (hi & ~0xf000ULL) | 0x4000ULL;                          // version 4
+  hi = (hi & ~0xf000ULL) | 0x4000ULL;                         // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
   std::string s;
   s.reserve(36);

@@ -28,7 +28,9 @@ void civil_from_days(long long z, int& y, unsigned& m, unsigned& d) {
   y = static_cast<int>(yy + (m <= 2));
 }
 
-bool is_leap(long long y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(long long y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(long long y, unsigned m) {
   static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -89,8 +91,12 @@ std::optional<millis> parse_iso8601(std::string_view s) {
         ++i;
         int oh, om = 0;
         if (!digits(s, i, 2, oh)) return std::nullopt;
-        if (i < s.size() && s[i] == ':') ++i;
-        if (i < s.size() && !digits(s, i, 2, om)) return std::nullopt;
+        if (i < s.size() && s[i] == ':') {
+          ++i;
+          if (!digits(s, i, 2, om)) return std::nullopt;  // "+05:" needs its minutes
+        } else if (i < s.size() && !digits(s, i, 2, om)) {
+          return std::nullopt;
+        }
         if (oh > 23 || om > 59) return std::nullopt;
         offset_min = (oh * 60 + om) * (z == '+' ? 1 : -1);
       } else {

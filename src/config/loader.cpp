@@ -2,9 +2,12 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
+#include "config/tracking_plan_loader.h"
 #include "config/yaml_reader.h"
 
 namespace tributary::config {
@@ -38,8 +41,9 @@ void read_limits(yaml_reader& r, const YAML::Node& n, limits& l) {
 }
 
 void read_server(yaml_reader& r, const YAML::Node& n, server_config& s) {
-  if (!r.check_map(n, "server", {"listen", "admin_listen", "io_threads", "tls", "limits",
-                                 "request_timeout", "shutdown_timeout"}))
+  if (!r.check_map(n, "server",
+                   {"listen", "admin_listen", "io_threads", "tls", "limits", "request_timeout",
+                    "shutdown_timeout"}))
     return;
   if (auto v = n["listen"]) {
     if (auto a = r.address(v, "server.listen")) s.listen = *a;
@@ -69,8 +73,9 @@ void read_server(yaml_reader& r, const YAML::Node& n, server_config& s) {
 }
 
 void read_storage(yaml_reader& r, const YAML::Node& n, storage_config& s) {
-  if (!r.check_map(n, "storage", {"path", "sync", "retention", "dedupe_window", "min_free_bytes",
-                                  "max_pending_bytes"}))
+  if (!r.check_map(
+          n, "storage",
+          {"path", "sync", "retention", "dedupe_window", "min_free_bytes", "max_pending_bytes"}))
     return;
   if (auto v = n["path"]) {
     if (auto p = r.scalar(v, "storage.path")) {
@@ -80,9 +85,12 @@ void read_storage(yaml_reader& r, const YAML::Node& n, storage_config& s) {
   }
   if (auto v = n["sync"]) {
     if (auto p = r.scalar(v, "storage.sync")) {
-      if (*p == "always") s.sync_always = true;
-      else if (*p == "never") s.sync_always = false;
-      else r.error_at(v, fmt::format("storage.sync: '{}' must be 'always' or 'never'", *p));
+      if (*p == "always")
+        s.sync_always = true;
+      else if (*p == "never")
+        s.sync_always = false;
+      else
+        r.error_at(v, fmt::format("storage.sync: '{}' must be 'always' or 'never'", *p));
     }
   }
   if (auto v = n["retention"]) {
@@ -123,8 +131,8 @@ void read_sources(yaml_reader& r, const YAML::Node& n, config& c) {
         if (key.empty()) {
           r.error_at(v[i], where + ".write_keys: a write key must not be empty");
         } else if (!c.source_by_write_key.emplace(key, s.name).second) {
-          r.error_at(v[i], fmt::format("{}.write_keys: this key is already used by source '{}'", where,
-                                       c.source_by_write_key[key]));
+          r.error_at(v[i], fmt::format("{}.write_keys: this key is already used by source '{}'",
+                                       where, c.source_by_write_key[key]));
         }
       }
     } else {
@@ -133,7 +141,9 @@ void read_sources(yaml_reader& r, const YAML::Node& n, config& c) {
     if (auto v = kv.second["tracking_plan"]) {
       auto mode = r.scalar(v, where + ".tracking_plan");
       if (mode && *mode != "off" && *mode != "enforce")
-        r.error_at(v, fmt::format("{}.tracking_plan: '{}' must be 'off' or 'enforce'", where, *mode));
+        r.error_at(v,
+                   fmt::format("{}.tracking_plan: '{}' must be 'off' or 'enforce'", where, *mode));
+      s.tracking_plan_enforced = !mode || *mode != "off";
     }
     c.sources.push_back(std::move(s));
   }
@@ -159,14 +169,14 @@ load_result load_from_string(const std::string& text, const std::string& file) {
     out.errors.push_back({file, 1, 1, "the file is empty; at least one source is needed"});
     return out;
   }
-  static const char* kDeferred[] = {"identity", "tracking_plan", "computed_traits", "audiences",
-                                    "destinations"};
+  static const char* kDeferred[] = {"identity", "computed_traits", "audiences", "destinations"};
   if (r.check_map(root, "the top level",
                   {"server", "storage", "admin", "sources", "identity", "tracking_plan",
                    "computed_traits", "audiences", "destinations"})) {
     if (auto n = root["server"]) read_server(r, n, c->server);
     if (auto n = root["storage"]) read_storage(r, n, c->storage);
     if (auto n = root["admin"]) read_admin(r, n, c->admin);
+    if (auto n = root["tracking_plan"]) c->tracking_plan = read_tracking_plan(r, n);
     if (auto n = root["sources"]) {
       read_sources(r, n, *c);
     } else {
@@ -182,6 +192,10 @@ load_result load_from_string(const std::string& text, const std::string& file) {
     }
   }
   out.errors = r.errors();
+  std::stable_sort(out.errors.begin(), out.errors.end(),
+                   [](const config_error& a, const config_error& b) {
+                     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                   });
   if (out.errors.empty()) out.cfg = std::move(c);
   return out;
 }

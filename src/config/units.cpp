@@ -31,14 +31,22 @@ std::optional<millis> parse_duration(const std::string& s) {
   std::string unit;
   if (!split_number(s, n, unit)) return std::nullopt;
   double factor;
-  if (unit == "ms") factor = 1;
-  else if (unit == "s") factor = 1000;
-  else if (unit == "m") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  else if (unit == "d") factor = 86'400'000;
-  else if (unit == "w") factor = 7 * 86'400'000.0;
-  else if (unit.empty() && n == 0) factor = 0;
-  else return std::nullopt;
+  if (unit == "ms")
+    factor = 1;
+  else if (unit == "s")
+    factor = 1000;
+  else if (unit == "m")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else if (unit == "d")
+    factor = 86'400'000;
+  else if (unit == "w")
+    factor = 7 * 86'400'000.0;
+  else if (unit.empty() && n == 0)
+    factor = 0;
+  else
+    return std::nullopt;
   return static_cast<millis>(std::llround(n * factor));
 }
 
@@ -48,11 +56,16 @@ std::optional<std::uint64_t> parse_size(const std::string& s) {
   if (!split_number(s, n, unit)) return std::nullopt;
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   double factor;
-  if (unit.empty() || unit == "B") factor = 1;
-  else if (unit == "KB" || unit == "KIB" || unit == "K") factor = 1024.0;
-  else if (unit == "MB" || unit == "MIB" || unit == "M") factor = 1024.0 * 1024;
-  else if (unit == "GB" || unit == "GIB" || unit == "G") factor = 1024.0 * 1024 * 1024;
-  else return std::nullopt;
+  if (unit.empty() || unit == "B")
+    factor = 1;
+  else if (unit == "KB" || unit == "KIB" || unit == "K")
+    factor = 1024.0;
+  else if (unit == "MB" || unit == "MIB" || unit == "M")
+    factor = 1024.0 * 1024;
+  else if (unit == "GB" || unit == "GIB" || unit == "G")
+    factor = 1024.0 * 1024 * 1024;
+  else
+    return std::nullopt;
   return static_cast<std::uint64_t>(std::llround(n * factor));
 }
 

@@ -76,7 +76,8 @@ bool yaml_reader::check_map(const YAML::Node& n, const std::string& where,
     if (!known) {
       std::string list;
       for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      error_at(kv.first, fmt::format("unknown key '{}' in {} (expected one of: {})", key, where, list));
+      error_at(kv.first,
+               fmt::format("unknown key '{}' in {} (expected one of: {})", key, where, list));
     }
   }
   return true;
@@ -100,7 +101,9 @@ std::optional<millis> yaml_reader::duration(const YAML::Node& n, const std::stri
   auto s = scalar(n, what);
   if (!s) return std::nullopt;
   auto d = parse_duration(*s);
-  if (!d) error_at(n, fmt::format("{}: '{}' is not a duration (e.g. 500ms, 30s, 15m, 4h, 3d, 1w)", what, *s));
+  if (!d)
+    error_at(
+        n, fmt::format("{}: '{}' is not a duration (e.g. 500ms, 30s, 15m, 4h, 3d, 1w)", what, *s));
   return d;
 }
 
@@ -135,7 +138,8 @@ std::optional<listen_address> yaml_reader::address(const YAML::Node& n, const st
     return std::nullopt;
   }
   std::string host = s->substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   try {
     size_t used = 0;
     int port = std::stoi(s->substr(colon + 1), &used);

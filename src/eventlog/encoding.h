@@ -26,7 +26,8 @@ inline std::string seq_key(std::uint64_t seq) {
 }
 
 //! Log value: [version=1][received_at be64][source length u8][source][json].
-inline std::string encode_record(millis received_at, std::string_view source, std::string_view json) {
+inline std::string encode_record(millis received_at, std::string_view source,
+                                 std::string_view json) {
   std::string v;
   v.reserve(10 + source.size() + json.size());
   v.push_back(1);

@@ -1,6 +1,5 @@
 #include "tributary/eventlog/event_log.h"
 
-#include <nlohmann/json.hpp>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -8,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
+#include <nlohmann/json.hpp>
 
 #include <unordered_set>
 
@@ -45,7 +45,9 @@ struct filters {
   age_filter rejections;
 };
 
-std::string describe(const rocksdb::Status& s) { return s.ToString(); }
+std::string describe(const rocksdb::Status& s) {
+  return s.ToString();
+}
 
 }  // namespace
 
@@ -110,7 +112,9 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   return log;
 }
 
-event_log::~event_log() { stop(); }
+event_log::~event_log() {
+  stop();
+}
 
 void event_log::submit(append_request req) {
   std::size_t bytes = 0;
@@ -181,8 +185,9 @@ void event_log::write_group(std::vector<append_request>& group) {
     std::unordered_set<std::string_view> seen;
     for (size_t k = 0; k < keys.size(); ++k) {
       auto [r, i] = owners[k];
-      bool stored = statuses[k].ok() && values[k].size() >= 8 &&
-                    static_cast<millis>(get_be64(values[k].ToStringView())) + opts_.dedupe_window >= now;
+      bool stored =
+          statuses[k].ok() && values[k].size() >= 8 &&
+          static_cast<millis>(get_be64(values[k].ToStringView())) + opts_.dedupe_window >= now;
       if (stored || !seen.insert(keys[k].ToStringView()).second) dup[r][i] = true;
     }
   }
@@ -212,10 +217,14 @@ void event_log::write_group(std::vector<append_request>& group) {
       std::string key;
       put_be64(key, static_cast<std::uint64_t>(rej.at));
       put_be64(key, ++rejection_counter_);
-      nlohmann::json j = {{"at", rej.at},       {"source", rej.source}, {"code", rej.code},
-                          {"message", rej.message}, {"payload", rej.payload}};
+      nlohmann::json j = {{"at", rej.at},
+                          {"source", rej.source},
+                          {"code", rej.code},
+                          {"message", rej.message},
+                          {"payload", rej.payload}};
       if (rej.index >= 0) j["index"] = rej.index;
-      batch.Put(rejections_cf_, key, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      batch.Put(rejections_cf_, key,
+                j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
   }
   batch.Put(meta_cf_, kLastSeqKey, seq_key(seq - 1));

@@ -33,7 +33,8 @@ std::string request::param(std::string_view name, std::string fallback) const {
     std::string_view pair = q.substr(0, amp);
     auto eq = pair.find('=');
     std::string key = url_decode(pair.substr(0, eq));
-    if (key == name) return eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
+    if (key == name)
+      return eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
   }
@@ -48,13 +49,27 @@ std::string json_quote(std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";

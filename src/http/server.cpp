@@ -45,7 +45,8 @@ auto async_handle(handler& h, request req, asio::any_io_executor ex, Token&& tok
 response error_response(int status, const char* code, const char* message) {
   response r;
   r.status = status;
-  r.body = std::string("{\"success\":false,\"code\":\"") + code + "\",\"message\":\"" + message + "\"}";
+  r.body =
+      std::string("{\"success\":false,\"code\":\"") + code + "\",\"message\":\"" + message + "\"}";
   return r;
 }
 
@@ -82,7 +83,8 @@ struct server::impl {
     }
   }
 
-  awaitable<void> session(beast::tcp_stream stream, listener_options opts, handler& h, context& ctx) {
+  awaitable<void> session(beast::tcp_stream stream, listener_options opts, handler& h,
+                          context& ctx) {
     stats.connections_open.fetch_add(1);
     beast::error_code ec;
     std::string remote_ip = stream.socket().remote_endpoint(ec).address().to_string();
@@ -153,11 +155,14 @@ struct server::impl {
 };
 
 server::server(int io_threads) : impl_(std::make_unique<impl>()) {
-  if (io_threads <= 0) io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (io_threads <= 0)
+    io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < io_threads; ++i) impl_->contexts.push_back(std::make_unique<impl::context>());
 }
 
-server::~server() { stop(std::chrono::milliseconds(0)); }
+server::~server() {
+  stop(std::chrono::milliseconds(0));
+}
 
 std::uint16_t server::add_listener(const listener_options& opts, handler& h) {
   auto& io = impl_->contexts[0]->io;
@@ -171,8 +176,8 @@ std::uint16_t server::add_listener(const listener_options& opts, handler& h) {
   if (!ec) acceptor->bind(ep, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    throw std::runtime_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) + ": " +
-                             ec.message());
+    throw std::runtime_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
+                             ": " + ec.message());
   std::uint16_t port = acceptor->local_endpoint().port();
   asio::co_spawn(io, impl_->accept_loop(*acceptor, opts, h), asio::detached);
   impl_->acceptors.push_back(std::move(acceptor));
@@ -227,6 +232,8 @@ void server::wait_for_signal(const std::function<void()>& on_hangup) {
   io.run();
 }
 
-const server_stats& server::stats() const { return impl_->stats; }
+const server_stats& server::stats() const {
+  return impl_->stats;
+}
 
 }  // namespace tributary::http

@@ -18,13 +18,27 @@ void append_string(std::string& out, std::string_view s) {
     out.append(s.data() + start, i - start);
     start = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(kHex[c >> 4]);
@@ -42,7 +56,8 @@ void append_element(std::string& out, simdjson::dom::element e) {
     case element_type::OBJECT: {
       out.push_back('{');
       bool first = true;
-      simdjson::dom::object obj = e.get_object().value_unsafe();  // a copy: the result is a temporary
+      simdjson::dom::object obj =
+          e.get_object().value_unsafe();  // a copy: the result is a temporary
       for (auto field : obj) {
         append_key(out, field.key, first);
         append_element(out, field.value);
@@ -76,7 +91,8 @@ void append_element(std::string& out, simdjson::dom::element e) {
       break;
     }
     case element_type::DOUBLE: {
-      char* end = simdjson::internal::to_chars(buf, buf + sizeof buf, e.get_double().value_unsafe());
+      char* end =
+          simdjson::internal::to_chars(buf, buf + sizeof buf, e.get_double().value_unsafe());
       out.append(buf, end);
       break;
     }

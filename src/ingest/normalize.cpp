@@ -31,24 +31,103 @@ bool read_id(object msg, const char* key, std::string& out) {
   element v;
   if (msg[key].get(v) != simdjson::SUCCESS) return true;
   switch (v.type()) {
-    case element_type::STRING: out = std::string(v.get_string().value_unsafe()); return true;
-    case element_type::INT64: out = std::to_string(v.get_int64().value_unsafe()); return true;
-    case element_type::UINT64: out = std::to_string(v.get_uint64().value_unsafe()); return true;
+    case element_type::STRING:
+      out = std::string(v.get_string().value_unsafe());
+      return true;
+    case element_type::INT64:
+      out = std::to_string(v.get_int64().value_unsafe());
+      return true;
+    case element_type::UINT64:
+      out = std::to_string(v.get_uint64().value_unsafe());
+      return true;
     case element_type::DOUBLE: {
       std::string s;
       append_element(s, v);
       out = s;
       return true;
     }
-    case element_type::NULL_VALUE: return true;
-    default: return false;
+    case element_type::NULL_VALUE:
+      return true;
+    default:
+      return false;
   }
 }
 
-// Writes `"key":{...}` merging `base` under `own` (own's keys win); adds ip when absent.
-// Returns the bytes written for `own`'s entries.
+// Writes `e` leaving out the paths the tracking plan omitted; `renames` maps the object's own
+// keys (the top level of `properties`) to their planned names.
+void append_filtered(std::string& out, element e, const std::string& path,
+                     const protocols::verdict& v,
+                     const std::unordered_map<std::string, std::string>* renames) {
+  if (e.is_object()) {
+    object obj = e.get_object().value_unsafe();
+    out.push_back('{');
+    bool first = true;
+    for (auto f : obj) {
+      std::string_view key = f.key;
+      if (renames)
+        if (auto it = renames->find(std::string(key)); it != renames->end()) key = it->second;
+      std::string child = path + "." + std::string(key);
+      if (v.is_omitted(child)) continue;
+      append_key(out, key, first);
+      append_filtered(out, f.value, child, v, nullptr);
+    }
+    out.push_back('}');
+  } else if (e.is_array()) {
+    simdjson::dom::array arr = e.get_array().value_unsafe();
+    out.push_back('[');
+    size_t i = 0;
+    for (auto item : arr) {
+      if (i) out.push_back(',');
+      append_filtered(out, item, path + "." + std::to_string(i++), v, nullptr);
+    }
+    out.push_back(']');
+  } else {
+    append_element(out, e);
+  }
+}
+
+// `context.protocols`: what the tracking plan found and changed.
+void append_protocols(std::string& out, const protocols::verdict& v, std::string_view source,
+                      bool& first) {
+  append_key(out, "protocols", first);
+  out += "{\"sourceId\":";
+  append_string(out, source);
+  if (!v.violations.empty()) {
+    out += ",\"violations\":[";
+    for (size_t i = 0; i < v.violations.size(); ++i) {
+      if (i) out.push_back(',');
+      out += "{\"type\":";
+      append_string(out, v.violations[i].type);
+      out += ",\"field\":";
+      append_string(out, v.violations[i].field);
+      out += ",\"description\":";
+      append_string(out, v.violations[i].description);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  auto list = [&](const char* name, const std::vector<std::string>& items) {
+    if (items.empty()) return;
+    out += ",\"";
+    out += name;
+    out += "\":[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) out.push_back(',');
+      append_string(out, items[i]);
+    }
+    out.push_back(']');
+  };
+  list("omitted", v.omitted);
+  list("omitted_on_violation", v.omitted_on_violation);
+  out.push_back('}');
+}
+
+// Writes `"key":{...}` merging `base` under `own` (own's keys win); adds ip when absent, and
+// `protocols` when the tracking plan touched the message. Returns the bytes of `own`'s entries.
 size_t write_merged(std::string& out, const char* key, std::optional<object> base,
-                  std::optional<object> own, std::string_view ip, bool& first) {
+                    std::optional<object> own, std::string_view ip, bool& first,
+                    const protocols::verdict* plan_verdict = nullptr,
+                    std::string_view source = {}) {
   append_key(out, key, first);
   out.push_back('{');
   bool inner_first = true;
@@ -62,11 +141,18 @@ size_t write_merged(std::string& out, const char* key, std::optional<object> bas
   }
   bool has_ip = false;
   size_t own_start = out.size();
+  bool filter = plan_verdict && plan_verdict->changes_payload();
   if (own) {
     for (auto f : *own) {
       has_ip = has_ip || f.key == "ip";
+      if (plan_verdict && f.key == "protocols") continue;  // ours replaces a client's
+      std::string path = filter ? std::string(key) + "." + std::string(f.key) : std::string();
+      if (filter && plan_verdict->is_omitted(path)) continue;
       append_key(out, f.key, inner_first);
-      append_element(out, f.value);
+      if (filter)
+        append_filtered(out, f.value, path, *plan_verdict, nullptr);
+      else
+        append_element(out, f.value);
     }
   }
   size_t own_bytes = out.size() - own_start;
@@ -77,6 +163,8 @@ size_t write_merged(std::string& out, const char* key, std::optional<object> bas
       append_string(out, ip);
     }
   }
+  if (plan_verdict && plan_verdict->touched())
+    append_protocols(out, *plan_verdict, source, inner_first);
   out.push_back('}');
   return own_bytes;
 }
@@ -90,7 +178,9 @@ bool optional_object(object msg, const char* key, std::optional<object>& out) {
   return true;
 }
 
-error fail(const char* code, std::string message) { return error{code, std::move(message)}; }
+error fail(const char* code, std::string message) {
+  return error{code, std::move(message)};
+}
 
 }  // namespace
 
@@ -100,7 +190,9 @@ std::optional<call_type> parse_call_type(std::string_view s) {
   return std::nullopt;
 }
 
-const char* call_type_name(call_type t) { return kTypeNames[static_cast<size_t>(t)]; }
+const char* call_type_name(call_type t) {
+  return kTypeNames[static_cast<size_t>(t)];
+}
 
 millis corrected_timestamp(millis received_at, std::optional<millis> client_ts,
                            std::optional<millis> sent_at) {
@@ -120,11 +212,13 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
   } else {
     std::string_view t;
     if (msg["type"].get_string().get(t) != simdjson::SUCCESS)
-      return fail("invalid_type", "the message needs a 'type' (identify, track, page, screen, group or alias)");
+      return fail("invalid_type",
+                  "the message needs a 'type' (identify, track, page, screen, group or alias)");
     auto parsed = parse_call_type(t);
     if (!parsed)
       return fail("invalid_type", fmt::format("'{}' is not a message type (identify, track, page, "
-                                              "screen, group or alias)", t.substr(0, 64)));
+                                              "screen, group or alias)",
+                                              t.substr(0, 64)));
     out.type = *parsed;
   }
 
@@ -132,7 +226,8 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
   if (!read_id(msg, "userId", user_id)) return fail("invalid_field", "'userId' must be a string");
   if (!read_id(msg, "anonymousId", anonymous_id))
     return fail("invalid_field", "'anonymousId' must be a string");
-  if (!read_id(msg, "groupId", group_id)) return fail("invalid_field", "'groupId' must be a string");
+  if (!read_id(msg, "groupId", group_id))
+    return fail("invalid_field", "'groupId' must be a string");
   if (!read_id(msg, "previousId", previous_id))
     return fail("invalid_field", "'previousId' must be a string");
 
@@ -151,11 +246,13 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
     return fail("missing_group_id", "a group call needs 'groupId'");
 
   std::optional<object> context, integrations, unused;
-  if (!optional_object(msg, "context", context)) return fail("invalid_field", "'context' must be an object");
+  if (!optional_object(msg, "context", context))
+    return fail("invalid_field", "'context' must be an object");
   if (!optional_object(msg, "integrations", integrations))
     return fail("invalid_field", "'integrations' must be an object");
   for (const char* k : {"properties", "traits"})
-    if (!optional_object(msg, k, unused)) return fail("invalid_field", fmt::format("'{}' must be an object", k));
+    if (!optional_object(msg, k, unused))
+      return fail("invalid_field", fmt::format("'{}' must be an object", k));
 
   // messageId: kept when given (a string of at most 100 characters), generated otherwise.
   element mid;
@@ -180,12 +277,22 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
   std::string_view client_raw, sent_raw;
   const char* ts_key = "timestamp";
   element probe;
-  if (msg["timestamp"].get(probe) != simdjson::SUCCESS || probe.is_null()) ts_key = "originalTimestamp";
+  if (msg["timestamp"].get(probe) != simdjson::SUCCESS || probe.is_null())
+    ts_key = "originalTimestamp";
   if (!read_time(ts_key, client_ts, client_raw))
     return fail("invalid_timestamp", fmt::format("'{}' must be an ISO-8601 date-time", ts_key));
   if (!read_time("sentAt", sent_at, sent_raw))
     return fail("invalid_timestamp", "'sentAt' must be an ISO-8601 date-time");
+  if (!sent_at) sent_at = in.batch_sent_at;
   millis ts = corrected_timestamp(in.received_at, client_ts, sent_at);
+
+  // The tracking plan: renames, validation, omissions, or a block (the caller decides).
+  const protocols::verdict* pv = nullptr;
+  if (in.plan) {
+    out.verdict = protocols::check(*in.plan, call_type_name(out.type), msg);
+    pv = &out.verdict;
+  }
+  const bool filter = pv && pv->changes_payload();
 
   // Write the stored form: the message's own fields, then the normalized ones.
   std::string& j = out.json;
@@ -194,8 +301,16 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
   bool first = true;
   for (auto f : msg) {
     if (is_rewritten(f.key)) continue;
+    if (filter && pv->is_omitted(f.key)) continue;
     append_key(j, f.key, first);
-    append_element(j, f.value);
+    if (!filter) {
+      append_element(j, f.value);
+    } else if (f.key == "event" && pv->renamed) {
+      append_string(j, pv->event_name);
+    } else {
+      append_filtered(j, f.value, std::string(f.key), *pv,
+                      f.key == "properties" ? pv->property_renames : nullptr);
+    }
   }
   auto put_string = [&](const char* k, std::string_view v) {
     append_key(j, k, first);
@@ -206,7 +321,8 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
   if (!group_id.empty()) put_string("groupId", group_id);
   if (!previous_id.empty()) put_string("previousId", previous_id);
   size_t own_bytes = j.size();
-  own_bytes += write_merged(j, "context", in.batch_context, context, in.client_ip, first);
+  own_bytes +=
+      write_merged(j, "context", in.batch_context, context, in.client_ip, first, pv, in.source);
   if (integrations || in.batch_integrations)
     write_merged(j, "integrations", in.batch_integrations, integrations, {}, first);
   put_string("type", call_type_name(out.type));
@@ -223,8 +339,8 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
   j.push_back('}');
   // The message's own size: its fields and its own context (not the batch's context).
   if (own_bytes > in.message_bytes)
-    return fail("message_too_large",
-                fmt::format("the message is {} bytes; the limit is {}", own_bytes, in.message_bytes));
+    return fail("message_too_large", fmt::format("the message is {} bytes; the limit is {}",
+                                                 own_bytes, in.message_bytes));
   return out;
 }
 

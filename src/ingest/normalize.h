@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocols/validator.h"
 #include "tributary/common/clock.h"
 #include "tributary/common/result.h"
 
@@ -25,12 +26,20 @@ struct normalize_input {
   //! Batch-level `context` / `integrations`, merged under each item's own keys.
   std::optional<simdjson::dom::object> batch_context;
   std::optional<simdjson::dom::object> batch_integrations;
+  //! Batch-level `sentAt` (analytics-node and analytics-python send it only there); an item's
+  //! own `sentAt` wins.
+  std::optional<millis> batch_sent_at;
+  //! The tracking plan to enforce, or nullptr; `source` names the source in context.protocols.
+  const protocols::plan* plan = nullptr;
+  std::string_view source;
 };
 
 struct normalized_message {
   call_type type = call_type::track;
   std::string message_id;
   std::string json;
+  protocols::verdict verdict;  //!< what the tracking plan said (empty without a plan)
+  bool blocked() const { return verdict.blocked; }
 };
 
 //! Normalizes `msg`. `forced` is the type named by the endpoint (single-message paths);

@@ -9,7 +9,8 @@ using http::json_quote;
 http::response fail(int status, const char* code, const std::string& message) {
   http::response r;
   r.status = status;
-  r.body = "{\"success\":false,\"code\":" + json_quote(code) + ",\"message\":" + json_quote(message) + "}";
+  r.body = "{\"success\":false,\"code\":" + json_quote(code) +
+           ",\"message\":" + json_quote(message) + "}";
   return r;
 }
 
@@ -18,7 +19,8 @@ std::string rejected_array(const std::vector<rejected_item>& rejected) {
   std::string out = "[";
   for (size_t i = 0; i < rejected.size(); ++i) {
     if (i) out.push_back(',');
-    out += "{\"index\":" + std::to_string(rejected[i].index) + ",\"code\":" + json_quote(rejected[i].code) +
+    out += "{\"index\":" + std::to_string(rejected[i].index) +
+           ",\"code\":" + json_quote(rejected[i].code) +
            ",\"message\":" + json_quote(rejected[i].message) + "}";
   }
   return out + "]";
@@ -49,8 +51,9 @@ void add_cors(http::response& res, std::string_view origin, std::string_view req
   if (res.status == 204) {
     res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
     res.headers.emplace_back("Access-Control-Allow-Headers",
-                             request_headers.empty() ? std::string("Content-Type, Authorization, Content-Encoding")
-                                                     : std::string(request_headers));
+                             request_headers.empty()
+                                 ? std::string("Content-Type, Authorization, Content-Encoding")
+                                 : std::string(request_headers));
     res.headers.emplace_back("Access-Control-Max-Age", "86400");
   }
 }

@@ -9,6 +9,7 @@
 #include "ingest/normalize.h"
 #include "ingest/responses.h"
 #include "tributary/common/codec.h"
+#include "tributary/common/time.h"
 
 namespace tributary::ingest {
 namespace {
@@ -20,7 +21,7 @@ enum class endpoint { single, batch, telemetry, settings, health, unknown };
 struct route {
   endpoint kind = endpoint::unknown;
   std::optional<call_type> type;
-  std::string name;  // for metrics
+  std::string name;       // for metrics
   std::string write_key;  // settings only
 };
 
@@ -38,7 +39,8 @@ route classify(std::string_view path) {
     if (rest == s) return {endpoint::single, t, call_type_name(t), {}};
   if (auto t = parse_call_type(rest)) return {endpoint::single, t, call_type_name(*t), {}};
   constexpr std::string_view kProjects = "projects/", kSettings = "/settings";
-  if (rest.substr(0, kProjects.size()) == kProjects && rest.size() > kProjects.size() + kSettings.size() &&
+  if (rest.substr(0, kProjects.size()) == kProjects &&
+      rest.size() > kProjects.size() + kSettings.size() &&
       rest.substr(rest.size() - kSettings.size()) == kSettings) {
     auto key = rest.substr(kProjects.size(), rest.size() - kProjects.size() - kSettings.size());
     if (key.find('/') == std::string_view::npos)
@@ -66,7 +68,77 @@ std::string bounded(std::string_view s, std::size_t limit) {
   return std::string(s.substr(0, std::min(s.size(), limit)));
 }
 
+constexpr std::string_view kViolationEvent = "Violation Generated";
+
+std::string describe_block(const protocols::verdict& v) {
+  if (v.block_reason == "unplanned_event")
+    return "the event '" + v.event_name + "' is not in the tracking plan";
+  std::string out = "blocked by the tracking plan:";
+  for (const auto& x : v.violations) out += " " + x.description + ";";
+  out.pop_back();
+  return out;
+}
+
+// A deterministic id, so a retried message does not forward its violations twice.
+std::string violation_id(std::string_view message_id, const protocols::violation& v) {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::string_view s) {
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+  };
+  mix(message_id);
+  mix(v.field);
+  mix(v.type);
+  return fmt::format("sch-{:016x}", h);
+}
+
+// Segment's `Violation Generated` track event for one violation.
+eventlog::append_item violation_event(const normalized_message& m, const protocols::violation& v,
+                                      const std::string& source, millis now) {
+  std::string id = violation_id(m.message_id, v);
+  std::string j =
+      "{\"type\":\"track\",\"event\":\"Violation Generated\",\"userId\":\"schema-violations\",";
+  j += "\"messageId\":";
+  append_string(j, id);
+  j += ",\"properties\":{\"eventName\":";
+  append_string(j, m.verdict.event_name.empty() ? call_type_name(m.type) : m.verdict.event_name);
+  j += ",\"eventType\":";
+  append_string(j, call_type_name(m.type));
+  j += ",\"eventMessageID\":";
+  append_string(j, m.message_id);
+  j += ",\"sourceID\":";
+  append_string(j, source);
+  j += ",\"sourceName\":";
+  append_string(j, source);
+  j += ",\"violationType\":";
+  append_string(j, v.type);
+  j += ",\"violationField\":";
+  append_string(j, v.field);
+  j += ",\"violationDescription\":";
+  append_string(j, v.description);
+  j += "},\"context\":{},\"integrations\":{},\"timestamp\":\"";
+  append_iso8601(j, now);
+  j += "\",\"receivedAt\":\"";
+  append_iso8601(j, now);
+  j += "\"}";
+  return {source + '\x1f' + id, std::move(j)};
+}
+
 }  // namespace
+
+void tracking_api::record_plan_outcome(const normalized_message& m, millis now) {
+  const std::string& name =
+      m.verdict.event_name.empty() ? std::string(call_type_name(m.type)) : m.verdict.event_name;
+  std::string ev = http::json_quote(name);
+  for (const auto& v : m.verdict.violations) {
+    stats_.plan_violations.add(fmt::format("event={},type={}", ev, http::json_quote(v.type)));
+    stats_.plan_summary.record(now, name, v.field, v.type);
+  }
+  if (m.blocked())
+    stats_.plan_blocked.add(fmt::format("event={},reason=\"{}\"", ev, m.verdict.block_reason));
+  std::size_t omitted = m.verdict.omitted.size() + m.verdict.omitted_on_violation.size();
+  if (omitted) stats_.plan_omitted.add(fmt::format("event={}", ev), omitted);
+}
 
 void tracking_api::handle(http::request req, std::function<void(response)> reply) {
   auto cfg = cfg_.get();
@@ -76,18 +148,23 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
   // Captures by value: it may run on the log writer's thread after this function returned.
   auto finish = [this, reply, name = r.name.empty() ? std::string("other") : r.name,
                  origin = std::string(req.header("origin")),
-                 allow_headers = std::string(req.header("access-control-request-headers"))](response res) {
+                 allow_headers =
+                     std::string(req.header("access-control-request-headers"))](response res) {
     stats_.requests.add(fmt::format("endpoint=\"{}\",status=\"{}\"", name, res.status));
     add_cors(res, origin, allow_headers);
     reply(std::move(res));
   };
   if (r.kind == endpoint::unknown) return finish(fail(404, "not_found", "no such endpoint"));
   if (req.method == "OPTIONS") return finish(response{204, "text/plain", {}, ""});
-  if (r.kind == endpoint::health) return finish(response{200, "application/json", {}, "{\"status\":\"ok\"}"});
+  if (r.kind == endpoint::health)
+    return finish(response{200, "application/json", {}, "{\"status\":\"ok\"}"});
   if (r.kind == endpoint::settings) {
-    if (req.method != "GET" && req.method != "HEAD") return finish(fail(405, "method_not_allowed", "use GET"));
-    if (!cfg->source_for(r.write_key)) return finish(fail(404, "invalid_write_key", "unknown write key"));
-    return finish(analytics_js_settings(r.write_key, req.header("host"), req.header("x-forwarded-proto")));
+    if (req.method != "GET" && req.method != "HEAD")
+      return finish(fail(405, "method_not_allowed", "use GET"));
+    if (!cfg->source_for(r.write_key))
+      return finish(fail(404, "invalid_write_key", "unknown write key"));
+    return finish(
+        analytics_js_settings(r.write_key, req.header("host"), req.header("x-forwarded-proto")));
   }
   if (req.method != "POST") return finish(fail(405, "method_not_allowed", "use POST"));
   stats_.bytes_received.fetch_add(req.body.size());
@@ -108,14 +185,16 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
     }
     if (st == inflate_status::too_large) {
       stats_.rejected.add("reason=\"payload_too_large\"");
-      return finish(fail(413, "payload_too_large",
-                         fmt::format("the decompressed body is over {} bytes", limits.batch_bytes)));
+      return finish(
+          fail(413, "payload_too_large",
+               fmt::format("the decompressed body is over {} bytes", limits.batch_bytes)));
     }
     body = inflated;
   }
   if (body.size() > limits.batch_bytes) {
     stats_.rejected.add("reason=\"payload_too_large\"");
-    return finish(fail(413, "payload_too_large", fmt::format("the body is over {} bytes", limits.batch_bytes)));
+    return finish(fail(413, "payload_too_large",
+                       fmt::format("the body is over {} bytes", limits.batch_bytes)));
   }
 
   std::string header_key = basic_auth_key(req.header("authorization"));
@@ -125,7 +204,8 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
     if (source) {  // kept for the admin only when the sender is known
       eventlog::append_request ar;
       ar.source = *source;
-      ar.rejections.push_back({received_at, *source, code, message, -1, bounded(body, limits.message_bytes)});
+      ar.rejections.push_back(
+          {received_at, *source, code, message, -1, bounded(body, limits.message_bytes)});
       ar.done = [](eventlog::append_outcome) {};
       log_.submit(std::move(ar));
     }
@@ -134,8 +214,10 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
 
   simdjson::dom::element root;
   auto parse_error = thread_parser().parse(body.data(), body.size()).get(root);
-  if (parse_error) return reject_all(400, "invalid_json", std::string("the body is not valid JSON: ") +
-                                                               simdjson::error_message(parse_error));
+  if (parse_error)
+    return reject_all(
+        400, "invalid_json",
+        std::string("the body is not valid JSON: ") + simdjson::error_message(parse_error));
   if (!root.is_object()) return reject_all(400, "invalid_json", "the body must be a JSON object");
   if (!source) {
     std::string_view body_key;
@@ -144,11 +226,14 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
   }
   if (!source) {
     stats_.rejected.add("reason=\"invalid_write_key\"");
-    return finish(fail(401, "invalid_write_key",
-                       "a valid write key is needed (Basic auth user name or 'writeKey' in the body)"));
+    return finish(
+        fail(401, "invalid_write_key",
+             "a valid write key is needed (Basic auth user name or 'writeKey' in the body)"));
   }
 
   normalize_input in;
+  in.plan = cfg->plan_for(*source);
+  in.source = *source;
   in.received_at = received_at;
   in.client_ip = req.remote_ip;
   in.message_bytes = limits.message_bytes;
@@ -169,12 +254,29 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
       rejected.push_back({index, n.err().code, n.err().message});
       return;
     }
-    types.push_back(call_type_name(n.value().type));
-    ar.items.push_back({*source + '\x1f' + n.value().message_id, std::move(n.value().json)});
+    auto& m = n.value();
+    if (in.plan && m.verdict.touched()) record_plan_outcome(m, received_at);
+    if (m.blocked()) {
+      std::string why = describe_block(m.verdict);
+      ar.rejections.push_back({received_at, *source, "tracking_plan_blocked", why, index, m.json});
+      rejected.push_back({index, "tracking_plan_blocked", why});
+      return;
+    }
+    types.push_back(call_type_name(m.type));
+    ar.items.push_back({*source + '\x1f' + m.message_id, m.json});
+    if (in.plan && in.plan->forward_violations && m.verdict.event_name != kViolationEvent)
+      for (const auto& v : m.verdict.violations)
+        ar.items.push_back(violation_event(m, v, *source, received_at));
   };
 
   if (r.kind == endpoint::single) {
     add_item(root, r.type, -1);
+    if (!rejected.empty() && rejected[0].code == "tracking_plan_blocked") {
+      // Accepted at the door, stopped by the plan: the SDK must not retry it.
+      ar.done = [](eventlog::append_outcome) {};
+      log_.submit(std::move(ar));
+      return finish(success_body(rejected));
+    }
     if (!rejected.empty()) {
       ar.done = [](eventlog::append_outcome) {};
       log_.submit(std::move(ar));
@@ -190,7 +292,15 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
                                     limits.batch_messages));
     simdjson::dom::object obj;
     if (root["context"].get_object().get(obj) == simdjson::SUCCESS) in.batch_context = obj;
-    if (root["integrations"].get_object().get(obj) == simdjson::SUCCESS) in.batch_integrations = obj;
+    if (root["integrations"].get_object().get(obj) == simdjson::SUCCESS)
+      in.batch_integrations = obj;
+    simdjson::dom::element sent;
+    if (root["sentAt"].get(sent) == simdjson::SUCCESS && !sent.is_null()) {
+      std::string_view raw;
+      if (sent.get_string().get(raw) == simdjson::SUCCESS) in.batch_sent_at = parse_iso8601(raw);
+      if (!in.batch_sent_at)
+        return reject_all(400, "invalid_timestamp", "the batch's 'sentAt' must be an ISO-8601 date-time");
+    }
     int index = 0;
     for (auto item : items) add_item(item, std::nullopt, index++);
     if (ar.items.empty() && !rejected.empty()) {
@@ -207,14 +317,14 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
              types = std::move(types), source = *source, started](eventlog::append_outcome out) {
     using eventlog::append_status;
     if (out.status == append_status::ok) {
-      for (const auto& t : types) stats_.events.add(fmt::format("source=\"{}\",type=\"{}\"", source, t));
+      for (const auto& t : types)
+        stats_.events.add(fmt::format("source=\"{}\",type=\"{}\"", source, t));
       stats_.ack_latency.observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       return finish(success_body(rejected));
     }
-    response res = out.status == append_status::overloaded
-                       ? fail(429, "overloaded", out.message)
-                       : fail(503, "unavailable", out.message);
+    response res = out.status == append_status::overloaded ? fail(429, "overloaded", out.message)
+                                                           : fail(503, "unavailable", out.message);
     res.headers.emplace_back("Retry-After", out.status == append_status::overloaded ? "1" : "5");
     finish(std::move(res));
   };

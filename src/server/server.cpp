@@ -53,7 +53,8 @@ int serve(const serve_options& opts) {
   cfg_mut->loaded_at = clock.now_ms();
   const auto& cfg = *loaded.cfg;
   if (cfg.server.tls) {
-    spdlog::error("server.tls is not supported yet by this version; remove it or terminate TLS in front");
+    spdlog::error(
+        "server.tls is not supported yet by this version; remove it or terminate TLS in front");
     return 2;
   }
 
@@ -81,7 +82,8 @@ int serve(const serve_options& opts) {
   http::server srv(cfg.server.io_threads);
 
   auto reload = [&]() -> std::string {
-    if (opts.config_path.empty()) return "the server runs on the embedded config; there is no file to reload";
+    if (opts.config_path.empty())
+      return "the server runs on the embedded config; there is no file to reload";
     auto next = config::load_from_file(opts.config_path);
     if (!next.errors.empty()) {
       std::string err = join_errors(next);
@@ -92,7 +94,8 @@ int serve(const serve_options& opts) {
     auto old = holder.get();
     auto fresh = std::const_pointer_cast<config::config>(next.cfg);
     fresh->loaded_at = clock.now_ms();
-    if (fresh->server.listen.port != old->server.listen.port || fresh->storage.path != old->storage.path ||
+    if (fresh->server.listen.port != old->server.listen.port ||
+        fresh->storage.path != old->storage.path ||
         fresh->server.admin_listen.port != old->server.admin_listen.port)
       spdlog::warn("reload: listeners and storage keep their current settings until a restart");
     holder.set(next.cfg);
@@ -113,11 +116,19 @@ int serve(const serve_options& opts) {
 
   std::uint16_t listen_port = 0, admin_port = 0;
   try {
-    http::listener_options lo_pub{cfg.server.listen.host, cfg.server.listen.port, cfg.server.limit.batch_bytes,
-                                  16 * 1024, std::chrono::milliseconds(cfg.server.request_timeout), "tracking"};
+    http::listener_options lo_pub{cfg.server.listen.host,
+                                  cfg.server.listen.port,
+                                  cfg.server.limit.batch_bytes,
+                                  16 * 1024,
+                                  std::chrono::milliseconds(cfg.server.request_timeout),
+                                  "tracking"};
     listen_port = srv.add_listener(lo_pub, tracking);
-    http::listener_options lo_adm{cfg.server.admin_listen.host, cfg.server.admin_listen.port, 1 << 20,
-                                  16 * 1024, std::chrono::milliseconds(cfg.server.request_timeout), "admin"};
+    http::listener_options lo_adm{cfg.server.admin_listen.host,
+                                  cfg.server.admin_listen.port,
+                                  1 << 20,
+                                  16 * 1024,
+                                  std::chrono::milliseconds(cfg.server.request_timeout),
+                                  "admin"};
     admin_port = srv.add_listener(lo_adm, admin_handler);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tributary/common/clock.h"
+#include "tributary/protocols/plan.h"
 
 namespace tributary::config {
 
@@ -19,9 +20,9 @@ struct listen_address {
 
 //! Size limits of the Tracking API.
 struct limits {
-  std::size_t message_bytes = 32 * 1024;   //!< one message, serialized. Default: 32KB.
-  std::size_t batch_bytes = 500 * 1024;    //!< one request body, decompressed. Default: 500KB.
-  std::size_t batch_messages = 2500;       //!< items in one batch. Default: 2500.
+  std::size_t message_bytes = 32 * 1024;  //!< one message, serialized. Default: 32KB.
+  std::size_t batch_bytes = 500 * 1024;   //!< one request body, decompressed. Default: 500KB.
+  std::size_t batch_messages = 2500;      //!< items in one batch. Default: 2500.
 };
 
 struct tls_files {
@@ -30,7 +31,7 @@ struct tls_files {
 };
 
 struct server_config {
-  listen_address listen{"0.0.0.0", 8088};         //!< Tracking API. Default: 0.0.0.0:8088.
+  listen_address listen{"0.0.0.0", 8088};          //!< Tracking API. Default: 0.0.0.0:8088.
   listen_address admin_listen{"127.0.0.1", 8089};  //!< Admin API. Default: 127.0.0.1:8089.
   int io_threads = 0;                              //!< 0 = number of cores.
   std::optional<tls_files> tls;                    //!< Not implemented yet: serve refuses it.
@@ -40,12 +41,12 @@ struct server_config {
 };
 
 struct storage_config {
-  std::string path = "./data";                      //!< RocksDB directory.
-  bool sync_always = true;                          //!< fsync before ack. Default: always.
-  millis retention = 0;                             //!< log retention; 0 = forever.
-  millis dedupe_window = 24LL * 3600 * 1000;        //!< messageId dedupe. Default: 24h.
-  std::uint64_t min_free_bytes = 256ull << 20;      //!< below this: 503. Default: 256MB.
-  std::uint64_t max_pending_bytes = 64ull << 20;    //!< queued, unwritten: over it 503. 64MB.
+  std::string path = "./data";                    //!< RocksDB directory.
+  bool sync_always = true;                        //!< fsync before ack. Default: always.
+  millis retention = 0;                           //!< log retention; 0 = forever.
+  millis dedupe_window = 24LL * 3600 * 1000;      //!< messageId dedupe. Default: 24h.
+  std::uint64_t min_free_bytes = 256ull << 20;    //!< below this: 503. Default: 256MB.
+  std::uint64_t max_pending_bytes = 64ull << 20;  //!< queued, unwritten: over it 503. 64MB.
 };
 
 struct admin_config {
@@ -56,6 +57,7 @@ struct admin_config {
 struct source {
   std::string name;
   std::vector<std::string> write_keys;
+  bool tracking_plan_enforced = true;  //!< `tracking_plan: off` lets a legacy source pass
 };
 
 //! One loaded configuration. Shared read-only between threads via shared_ptr<const config>.
@@ -65,15 +67,23 @@ struct config {
   admin_config admin;
   std::vector<source> sources;
   std::unordered_map<std::string, std::string> source_by_write_key;
-  std::vector<std::string> inactive_sections;  //!< present but not implemented yet.
-  std::string file;                            //!< where it came from
-  std::string fingerprint;                     //!< sha256 of the text, first 16 hex chars
+  std::shared_ptr<const protocols::plan> tracking_plan;  //!< null when the section is absent
+  std::vector<std::string> inactive_sections;            //!< present but not implemented yet.
+  std::string file;                                      //!< where it came from
+  std::string fingerprint;                               //!< sha256 of the text, first 16 hex chars
   millis loaded_at = 0;
 
   //! The source name for a write key, or nullptr.
   const std::string* source_for(const std::string& write_key) const {
     auto it = source_by_write_key.find(write_key);
     return it == source_by_write_key.end() ? nullptr : &it->second;
+  }
+  //! The tracking plan to enforce for a source, or nullptr.
+  const protocols::plan* plan_for(const std::string& source_name) const {
+    if (!tracking_plan) return nullptr;
+    for (const auto& s : sources)
+      if (s.name == source_name) return s.tracking_plan_enforced ? tracking_plan.get() : nullptr;
+    return tracking_plan.get();
   }
 };
 

@@ -67,9 +67,9 @@ struct append_request {
 
 struct options {
   std::string path;
-  bool sync = true;                  //!< fsync the WAL before acking
+  bool sync = true;  //!< fsync the WAL before acking
   millis dedupe_window = 86'400'000;
-  millis retention = 0;              //!< 0 = keep forever
+  millis retention = 0;  //!< 0 = keep forever
   std::uint64_t min_free_bytes = 256ull << 20;
   std::uint64_t max_pending_bytes = 64ull << 20;
   const clock_source* clock = nullptr;  //!< required

@@ -10,9 +10,9 @@
 namespace tributary::http {
 
 struct request {
-  std::string method;  //!< "GET", "POST", ...
-  std::string path;    //!< target before '?', not decoded
-  std::string query;   //!< after '?', not decoded
+  std::string method;                                        //!< "GET", "POST", ...
+  std::string path;                                          //!< target before '?', not decoded
+  std::string query;                                         //!< after '?', not decoded
   std::vector<std::pair<std::string, std::string>> headers;  //!< names lowercased
   std::string body;
   std::string remote_ip;

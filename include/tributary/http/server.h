@@ -15,8 +15,8 @@ namespace tributary::http {
 struct listener_options {
   std::string host;
   std::uint16_t port = 0;
-  std::size_t body_limit = 512 * 1024;   //!< bytes of body before 413
-  std::size_t header_limit = 16 * 1024;  //!< bytes of headers before 431
+  std::size_t body_limit = 512 * 1024;        //!< bytes of body before 413
+  std::size_t header_limit = 16 * 1024;       //!< bytes of headers before 431
   std::chrono::milliseconds timeout{30'000};  //!< per read/write
   std::string name;                           //!< for logs: "tracking", "admin"
 };

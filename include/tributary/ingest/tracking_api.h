@@ -1,5 +1,6 @@
 #pragma once
 //! The Segment-compatible Tracking API (`/v1/*`) as an http::handler.
+#include "protocols/summary.h"
 #include "tributary/common/clock.h"
 #include "tributary/common/metrics.h"
 #include "tributary/config/holder.h"
@@ -8,13 +9,19 @@
 
 namespace tributary::ingest {
 
+struct normalized_message;
+
 //! Ingest counters, rendered by the admin API's /metrics.
 struct ingest_stats {
-  labeled_counter requests;   //!< endpoint="track",status="200"
-  labeled_counter events;     //!< source="web",type="track"
-  labeled_counter rejected;   //!< reason="missing_event"
+  labeled_counter requests;  //!< endpoint="track",status="200"
+  labeled_counter events;    //!< source="web",type="track"
+  labeled_counter rejected;  //!< reason="missing_event"
   std::atomic<std::uint64_t> bytes_received{0};
   latency_histogram ack_latency;
+  labeled_counter plan_violations;  //!< event="...",type="Required"
+  labeled_counter plan_blocked;     //!< event="...",reason="unplanned_event|violations"
+  labeled_counter plan_omitted;     //!< event="..."
+  protocols::violation_summary plan_summary;
 };
 
 //! Parses, authenticates, validates and normalizes requests on io threads, hands the events to
@@ -28,6 +35,7 @@ class tracking_api final : public http::handler {
   void handle(http::request req, std::function<void(http::response)> reply) override;
 
  private:
+  void record_plan_outcome(const normalized_message& m, millis now);
   const config::holder& cfg_;
   eventlog::event_log& log_;
   const clock_source& clock_;
