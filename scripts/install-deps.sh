@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Tributary needs. Only what is missing; safe to re-run.
 #   scripts/install-deps.sh          build + runtime
-#   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the SDK tests)
+#   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the SDK tests,
+#                                    prometheus + promtool for the scrape test, openssl for TLS)
 #   scripts/install-deps.sh --bench  also what the benchmarks need (wrk, nginx)
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config ca-certificates curl
@@ -9,7 +10,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config ca-certificates cu
   libyaml-cpp-dev libgtest-dev libssl-dev zlib1g-dev)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(python3) ; command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm) ;;
+    --test) packages+=(python3 prometheus openssl) ; command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm) ;;
     --bench) packages+=(wrk nginx-light) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac

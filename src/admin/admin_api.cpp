@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "admin/ops.h"
 #include "tributary/common/codec.h"
 #include "tributary/common/time.h"
 
@@ -105,6 +106,8 @@ response admin_api::route(const http::request& req) {
     return r;
   }
   bool bad = false;
+  if (profile_api_ && path.starts_with("/v1/spaces/")) return profile_api_->handle(req, *cfg);
+  if (profile_api_ && path == "/admin/v1/profiles" && get) return profile_api_->list(req);
   if (path == "/admin/v1/events" && get) {
     std::uint64_t after = 0;
     std::string a = req.param("after", "0");
@@ -168,6 +171,7 @@ response admin_api::route(const http::request& req) {
     return json_ok(
         {{"window", "24h"}, {"active", cfg->tracking_plan != nullptr}, {"violations", rows}});
   }
+  if (path == "/admin/v1/backup" && req.method == "POST") return backup_route(*d_.log, req);
   if (path == "/admin/v1/reload" && req.method == "POST") {
     std::string err = d_.reload ? d_.reload() : "reload is not available";
     if (!err.empty()) return json_error(400, "invalid_config", err);
@@ -214,8 +218,31 @@ response admin_api::metrics() const {
          static_cast<double>(ls.overloaded.load()));
   single(out, "tributary_log_pending_bytes", "gauge", "Bytes queued for the log writer.",
          static_cast<double>(d_.log->pending_bytes()));
+  if (d_.processor) {
+    const auto& ps = *d_.processor;
+    std::uint64_t cursor = d_.processor_cursor ? d_.processor_cursor() : 0;
+    std::uint64_t last = d_.log->last_seq();
+    std::uint64_t lag = last > cursor ? last - cursor : 0;
+    single(out, "tributary_processor_lag_events", "gauge", "Events in the log not yet processed.",
+           static_cast<double>(lag));
+    double lag_s = lag ? std::max<double>(0, (d_.clock->now_ms() - ps.last_event_received_at.load()) / 1000.0) : 0;
+    single(out, "tributary_processor_lag_seconds", "gauge",
+           "Age of the oldest event not yet processed (0 when caught up).", lag_s);
+    single(out, "tributary_processor_events_total", "counter", "Events processed.", static_cast<double>(ps.events.load()));
+    single(out, "tributary_profiles_created_total", "counter", "Profiles created.",
+           static_cast<double>(ps.profiles_created.load()));
+    single(out, "tributary_profile_merges_total", "counter", "Profiles merged into another.",
+           static_cast<double>(ps.merges.load()));
+    single(out, "tributary_identity_ids_dropped_total", "counter", "Identifiers left out to respect identity.limits.",
+           static_cast<double>(ps.ids_dropped.load()));
+    single(out, "tributary_processor_unresolved_events_total", "counter",
+           "Events without a usable identifier (all blocked).", static_cast<double>(ps.unresolved.load()));
+    single(out, "tributary_processor_commit_errors_total", "counter", "Failed processor commits.",
+           static_cast<double>(ps.commit_errors.load()));
+  }
   single(out, "tributary_http_connections_open", "gauge", "Open HTTP connections.",
          static_cast<double>(d_.http ? d_.http->connections_open.load() : 0));
+  render_ops_metrics(out, d_.http, d_.reloads);
   single(out, "tributary_process_resident_memory_bytes", "gauge", "Resident set size.",
          static_cast<double>(resident_bytes()));
   single(out, "tributary_process_uptime_seconds", "gauge", "Seconds since start.",

@@ -43,7 +43,7 @@ void read_limits(yaml_reader& r, const YAML::Node& n, limits& l) {
 void read_server(yaml_reader& r, const YAML::Node& n, server_config& s) {
   if (!r.check_map(n, "server",
                    {"listen", "admin_listen", "io_threads", "tls", "limits", "request_timeout",
-                    "shutdown_timeout"}))
+                    "shutdown_timeout", "header_timeout", "max_connections"}))
     return;
   if (auto v = n["listen"]) {
     if (auto a = r.address(v, "server.listen")) s.listen = *a;
@@ -69,6 +69,15 @@ void read_server(yaml_reader& r, const YAML::Node& n, server_config& s) {
   }
   if (auto v = n["shutdown_timeout"]) {
     if (auto d = r.duration(v, "server.shutdown_timeout")) s.shutdown_timeout = *d;
+  }
+  if (auto v = n["header_timeout"]) {
+    if (auto d = r.duration(v, "server.header_timeout")) {
+      if (*d <= 0) r.error_at(v, "server.header_timeout must be more than 0");
+      s.header_timeout = *d;
+    }
+  }
+  if (auto v = n["max_connections"]) {
+    if (auto i = r.integer(v, "server.max_connections", 1, 10'000'000)) s.max_connections = *i;
   }
 }
 
@@ -117,13 +126,56 @@ void read_admin(yaml_reader& r, const YAML::Node& n, admin_config& a) {
   if (auto v = n["space"]) a.space = r.scalar(v, "admin.space").value_or(a.space);
 }
 
+void read_identity(yaml_reader& r, const YAML::Node& n, identity_config& id) {
+  if (!r.check_map(n, "identity", {"priority", "limits", "blocked_values", "blocked_patterns"})) return;
+  if (auto v = n["priority"]) id.priority = r.string_list(v, "identity.priority");
+  if (auto v = n["limits"]; v && r.check_free_map(v, "identity.limits")) {
+    for (const auto& kv : v) {
+      auto type = kv.first.as<std::string>("");
+      if (auto i = r.integer(kv.second, "identity.limits." + type, 1, 1'000'000'000)) id.limits[type] = *i;
+    }
+  }
+  if (auto v = n["blocked_values"]) id.blocked_values = r.string_list(v, "identity.blocked_values");
+  if (auto v = n["blocked_patterns"]) {
+    id.blocked_patterns.clear();
+    if (v.IsSequence()) {
+      for (const auto& item : v) {
+        auto text = r.scalar(item, "identity.blocked_patterns");
+        if (!text) continue;
+        try {
+          std::regex re(*text, std::regex::ECMAScript);
+          id.blocked_patterns.push_back(*text);
+        } catch (const std::regex_error& e) {
+          r.error_at(item, fmt::format("identity.blocked_patterns: invalid regular expression '{}': {}", *text, e.what()));
+        }
+      }
+    } else {
+      r.error_at(v, "identity.blocked_patterns must be a list");
+    }
+  }
+  for (auto& b : id.blocked_values)
+    for (auto& c : b) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+void read_processor(yaml_reader& r, const YAML::Node& n, processor_config& p) {
+  if (!r.check_map(n, "processor", {"cache_profiles", "batch_events"})) return;
+  if (auto v = n["cache_profiles"]) {
+    if (auto i = r.integer(v, "processor.cache_profiles", 100, 100'000'000)) p.cache_profiles = *i;
+  }
+  if (auto v = n["batch_events"]) {
+    if (auto i = r.integer(v, "processor.batch_events", 1, 100'000)) p.batch_events = *i;
+  }
+}
+
 void read_sources(yaml_reader& r, const YAML::Node& n, config& c) {
   if (!r.check_free_map(n, "sources")) return;
   for (const auto& kv : n) {
     source s;
     s.name = kv.first.as<std::string>("");
     std::string where = "sources." + s.name;
-    if (!r.check_map(kv.second, where, {"write_keys", "tracking_plan"})) continue;
+    if (s.name.empty() || s.name.size() > 255)
+      r.error_at(kv.first, "a source name must be 1 to 255 characters");
+    if (!r.check_map(kv.second, where, {"write_keys", "tracking_plan", "rate_limit"})) continue;
     if (auto v = kv.second["write_keys"]) {
       s.write_keys = r.string_list(v, where + ".write_keys");
       for (size_t i = 0; i < s.write_keys.size(); ++i) {
@@ -145,8 +197,18 @@ void read_sources(yaml_reader& r, const YAML::Node& n, config& c) {
                    fmt::format("{}.tracking_plan: '{}' must be 'off' or 'enforce'", where, *mode));
       s.tracking_plan_enforced = !mode || *mode != "off";
     }
+    if (auto v = kv.second["rate_limit"]) {
+      if (auto text = r.scalar(v, where + ".rate_limit")) {
+        if (auto rate = parse_rate(*text))
+          s.rate_limit = *rate;
+        else
+          r.error_at(v, fmt::format("{}.rate_limit: '{}' must be a rate such as 100/s or 600/m",
+                                    where, *text));
+      }
+    }
     c.sources.push_back(std::move(s));
   }
+  if (n.size() == 0) r.error_at(n, "sources is empty: at least one source with write_keys is needed");
 }
 
 }  // namespace
@@ -169,14 +231,17 @@ load_result load_from_string(const std::string& text, const std::string& file) {
     out.errors.push_back({file, 1, 1, "the file is empty; at least one source is needed"});
     return out;
   }
-  static const char* kDeferred[] = {"identity", "computed_traits", "audiences", "destinations"};
+  static const char* kDeferred[] = {"computed_traits", "audiences", "destinations"};
   if (r.check_map(root, "the top level",
-                  {"server", "storage", "admin", "sources", "identity", "tracking_plan",
+                  {"server", "storage", "admin", "sources", "identity", "processor", "tracking_plan",
                    "computed_traits", "audiences", "destinations"})) {
     if (auto n = root["server"]) read_server(r, n, c->server);
     if (auto n = root["storage"]) read_storage(r, n, c->storage);
     if (auto n = root["admin"]) read_admin(r, n, c->admin);
     if (auto n = root["tracking_plan"]) c->tracking_plan = read_tracking_plan(r, n);
+    if (auto n = root["identity"]) read_identity(r, n, c->identity);
+    if (auto n = root["processor"]) read_processor(r, n, c->processor);
+    for (const auto& p : c->identity.blocked_patterns) c->identity.blocked_regex.emplace_back(p, std::regex::ECMAScript);
     if (auto n = root["sources"]) {
       read_sources(r, n, *c);
     } else {

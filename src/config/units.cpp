@@ -69,4 +69,17 @@ std::optional<std::uint64_t> parse_size(const std::string& s) {
   return static_cast<std::uint64_t>(std::llround(n * factor));
 }
 
+std::optional<double> parse_rate(const std::string& s) {
+  auto slash = s.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  double n;
+  std::string rest;
+  if (!split_number(s.substr(0, slash), n, rest) || !rest.empty() || n <= 0) return std::nullopt;
+  std::string unit = s.substr(slash + 1);
+  if (unit == "s") return n;
+  if (unit == "m") return n / 60;
+  if (unit == "h") return n / 3600;
+  return std::nullopt;
+}
+
 }  // namespace tributary::config

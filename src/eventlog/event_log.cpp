@@ -5,6 +5,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 #include <nlohmann/json.hpp>
@@ -65,6 +66,9 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   db_opts.IncreaseParallelism(2);
   db_opts.max_total_wal_size = 256ull << 20;
   db_opts.keep_log_file_num = 5;
+  // One memtable budget for all column families: alone, each keeps up to two memtables of its
+  // write_buffer_size (up to 64MB), over 500MB in all. Past the budget the largest is flushed.
+  db_opts.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(64ull << 20);
 
   rocksdb::ColumnFamilyOptions log_opts;
   log_opts.compression = rocksdb::kLZ4Compression;
@@ -89,6 +93,9 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
       {"dedupe", dedupe_opts},
       {"meta", rocksdb::ColumnFamilyOptions()},
       {"rejections", rej_opts},
+      {"ids", dedupe_opts},
+      {"profiles", log_opts},
+      {"history", log_opts},
   };
   auto s = rocksdb::DB::Open(db_opts, opts.path, cfs, &log->handles_, &log->db_);
   if (!s.ok()) return error{"storage_open_failed", describe(s)};
@@ -96,6 +103,7 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   log->dedupe_cf_ = log->handles_[2];
   log->meta_cf_ = log->handles_[3];
   log->rejections_cf_ = log->handles_[4];
+  log->state_ = {log->db_, log->handles_[5], log->handles_[6], log->handles_[7], log->meta_cf_};
 
   // Resume the sequence: the larger of the stored high-water mark and the last key.
   std::uint64_t last = 0;
@@ -293,14 +301,14 @@ std::vector<std::string> event_log::rejections(std::size_t limit) const {
 
 std::uint64_t event_log::cursor(const std::string& name) const {
   std::string v;
-  if (db_->Get({}, meta_cf_, "cursor/" + name, &v).ok()) return get_be64(v);
+  if (db_->Get({}, meta_cf_, cursor_key(name), &v).ok()) return get_be64(v);
   return 0;
 }
 
 bool event_log::set_cursor(const std::string& name, std::uint64_t seq) {
   rocksdb::WriteOptions wo;
   wo.sync = opts_.sync;
-  return db_->Put(wo, meta_cf_, "cursor/" + name, seq_key(seq)).ok();
+  return db_->Put(wo, meta_cf_, cursor_key(name), seq_key(seq)).ok();
 }
 
 std::uint64_t event_log::apply_retention() {

@@ -1,14 +1,17 @@
-// Beast/Asio live only in this translation unit.
+// Beast/Asio live only here and in client.cpp. Plain and TLS connections share one session loop.
 #include "tributary/http/server.h"
 
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <list>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "tributary/common/codec.h"
 
@@ -18,6 +21,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 using asio::awaitable;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
@@ -41,6 +46,26 @@ auto async_handle(handler& h, request req, asio::any_io_executor ex, Token&& tok
       },
       token, std::move(req));
 }
+
+// The TLS context of a listener with a certificate, or null; throws with the reason.
+std::shared_ptr<ssl::context> make_tls(const listener_options& opts) {
+  if (opts.tls_cert.empty()) return nullptr;
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(opts.tls_cert, ec);
+  if (ec) throw std::runtime_error("server.tls.cert " + opts.tls_cert + ": " + ec.message());
+  ctx->use_private_key_file(opts.tls_key, ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("server.tls.key " + opts.tls_key + ": " + ec.message());
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+    throw std::runtime_error("server.tls: the key does not match the certificate");
+  return ctx;
+}
+
+beast::tcp_stream& lowest(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& lowest(tls_stream& s) { return beast::get_lowest_layer(s); }
 
 response error_response(int status, const char* code, const char* message) {
   response r;
@@ -68,7 +93,10 @@ struct server::impl {
 
   context& pick() { return *contexts[next.fetch_add(1) % contexts.size()]; }
 
-  awaitable<void> accept_loop(tcp::acceptor& acceptor, listener_options opts, handler& h) {
+  awaitable<void> accept_loop(tcp::acceptor& acceptor, listener_options opts, handler& h,
+                              std::shared_ptr<ssl::context> tls) {
+    auto open = std::make_shared<std::atomic<std::size_t>>(0);  // this listener's connections
+    bool warned = false;
     for (;;) {
       context& target = pick();
       auto [ec, socket] = co_await acceptor.async_accept(target.io, use_tuple);
@@ -78,27 +106,81 @@ struct server::impl {
         continue;
       }
       stats.connections_accepted.fetch_add(1);
-      asio::co_spawn(target.io, session(beast::tcp_stream(std::move(socket)), opts, h, target),
-                     asio::detached);
+      if (open->load() >= opts.max_connections) {
+        stats.connections_refused.fetch_add(1);
+        if (!std::exchange(warned, true))
+          spdlog::warn("{} listener: {} connections open (server.max_connections): closing new ones",
+                       opts.name, opts.max_connections);
+        beast::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      warned = false;
+      open->fetch_add(1);
+      if (tls)
+        asio::co_spawn(target.io,
+                       tls_session(tls_stream(beast::tcp_stream(std::move(socket)), *tls), opts, h,
+                                   target, open),
+                       asio::detached);
+      else
+        asio::co_spawn(target.io,
+                       session(beast::tcp_stream(std::move(socket)), opts, h, target, open),
+                       asio::detached);
     }
   }
 
-  awaitable<void> session(beast::tcp_stream stream, listener_options opts, handler& h,
-                          context& ctx) {
+  // Reads one request: waits up to `timeout` for its first byte (keep-alive idle), then gives
+  // its headers `header_timeout` (slowloris guard), then its body `timeout`.
+  template <class Stream>
+  awaitable<beast::error_code> read_request(Stream& stream, beast::flat_buffer& buffer,
+                                            bhttp::request_parser<bhttp::string_body>& parser,
+                                            const listener_options& opts) {
+    if (buffer.size() == 0) {
+      lowest(stream).expires_after(opts.timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+      if (ec) co_return ec;
+      buffer.commit(n);
+    }
+    lowest(stream).expires_after(opts.header_timeout);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    if (hec == beast::error::timeout) stats.header_timeouts.fetch_add(1);
+    if (hec || parser.is_done()) co_return hec;
+    lowest(stream).expires_after(opts.timeout);
+    auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+    co_return bec;
+  }
+
+  // A TLS connection: the handshake, under header_timeout, then the same request loop.
+  awaitable<void> tls_session(tls_stream stream, listener_options opts, handler& h, context& ctx,
+                              std::shared_ptr<std::atomic<std::size_t>> open) {
+    lowest(stream).expires_after(opts.header_timeout);
+    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
+    if (hec) {
+      spdlog::debug("{} listener: TLS handshake failed: {}", opts.name, hec.message());
+      lowest(stream).close();
+      open->fetch_sub(1);
+      co_return;
+    }
+    co_await session(std::move(stream), std::move(opts), h, ctx, std::move(open));
+  }
+
+  template <class Stream>
+  awaitable<void> session(Stream stream, listener_options opts, handler& h, context& ctx,
+                          std::shared_ptr<std::atomic<std::size_t>> open) {
     stats.connections_open.fetch_add(1);
     beast::error_code ec;
-    std::string remote_ip = stream.socket().remote_endpoint(ec).address().to_string();
+    beast::tcp_stream& tcp_layer = lowest(stream);
+    std::string remote_ip = tcp_layer.socket().remote_endpoint(ec).address().to_string();
     beast::flat_buffer buffer;
     auto ex = co_await asio::this_coro::executor;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(opts.body_limit);
       parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
-      stream.expires_after(opts.timeout);
-      ctx.conns.idle.push_front(&stream);
+      ctx.conns.idle.push_front(&tcp_layer);
       auto idle_it = ctx.conns.idle.begin();
-      if (stopping) stream.socket().close(ec);
-      auto [rec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      if (stopping) tcp_layer.socket().close(ec);
+      auto rec = co_await read_request(stream, buffer, parser, opts);
       ctx.conns.idle.erase(idle_it);
       response res;
       bool keep_alive = false;
@@ -106,6 +188,7 @@ struct server::impl {
       if (rec == bhttp::error::body_limit) {
         res = error_response(413, "payload_too_large", "the request body is over the size limit");
       } else if (rec == bhttp::error::header_limit) {
+        stats.headers_too_large.fetch_add(1);
         res = error_response(431, "headers_too_large", "the request headers are too large");
       } else if (rec) {
         break;  // closed, timed out or unparseable: nothing to answer
@@ -144,12 +227,19 @@ struct server::impl {
       out.body() = std::move(res.body);
       if (method == bhttp::verb::head) out.body().clear();
       out.prepare_payload();
-      stream.expires_after(opts.timeout);
+      tcp_layer.expires_after(opts.timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, out, use_tuple);
       if (wec || !keep_alive) break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.close();
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+      if (tcp_layer.socket().is_open()) {
+        tcp_layer.expires_after(std::chrono::seconds(1));
+        auto [sec] = co_await stream.async_shutdown(use_tuple);  // close_notify, best effort
+      }
+    }
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp_layer.close();
+    open->fetch_sub(1);
     stats.connections_open.fetch_sub(1);
   }
 };
@@ -165,6 +255,7 @@ server::~server() {
 }
 
 std::uint16_t server::add_listener(const listener_options& opts, handler& h) {
+  auto tls = make_tls(opts);
   auto& io = impl_->contexts[0]->io;
   beast::error_code ec;
   auto addr = asio::ip::make_address(opts.host == "localhost" ? "127.0.0.1" : opts.host, ec);
@@ -179,7 +270,7 @@ std::uint16_t server::add_listener(const listener_options& opts, handler& h) {
     throw std::runtime_error("cannot listen on " + opts.host + ":" + std::to_string(opts.port) +
                              ": " + ec.message());
   std::uint16_t port = acceptor->local_endpoint().port();
-  asio::co_spawn(io, impl_->accept_loop(*acceptor, opts, h), asio::detached);
+  asio::co_spawn(io, impl_->accept_loop(*acceptor, opts, h, std::move(tls)), asio::detached);
   impl_->acceptors.push_back(std::move(acceptor));
   return port;
 }

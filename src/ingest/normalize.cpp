@@ -324,7 +324,7 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
   own_bytes +=
       write_merged(j, "context", in.batch_context, context, in.client_ip, first, pv, in.source);
   if (integrations || in.batch_integrations)
-    write_merged(j, "integrations", in.batch_integrations, integrations, {}, first);
+    own_bytes += write_merged(j, "integrations", in.batch_integrations, integrations, {}, first);
   put_string("type", call_type_name(out.type));
   put_string("messageId", out.message_id);
   if (client_ts) put_string("originalTimestamp", client_raw);
@@ -337,7 +337,7 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
   append_iso8601(j, in.received_at);
   j.push_back('"');
   j.push_back('}');
-  // The message's own size: its fields and its own context (not the batch's context).
+  // The message's own size: its fields, own context and own integrations (not the batch's).
   if (own_bytes > in.message_bytes)
     return fail("message_too_large", fmt::format("the message is {} bytes; the limit is {}",
                                                  own_bytes, in.message_bytes));

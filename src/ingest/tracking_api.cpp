@@ -140,6 +140,23 @@ void tracking_api::record_plan_outcome(const normalized_message& m, millis now) 
   if (omitted) stats_.plan_omitted.add(fmt::format("event={}", ev), omitted);
 }
 
+std::optional<response> tracking_api::rate_limited(const config::config& cfg,
+                                                   const std::string& source,
+                                                   const std::string& write_key, millis now) {
+  double rate = 0;
+  for (const auto& s : cfg.sources)
+    if (s.name == source) rate = s.rate_limit;
+  if (rate <= 0) return std::nullopt;
+  auto wait = limiter_.acquire(write_key, rate, now);
+  if (!wait) return std::nullopt;
+  stats_.rejected.add("reason=\"rate_limited\"");
+  auto res = fail(429, "rate_limited",
+                  fmt::format("this write key is over the rate limit of source '{}'; retry in {} s",
+                              source, *wait));
+  res.headers.emplace_back("Retry-After", std::to_string(*wait));
+  return res;
+}
+
 void tracking_api::handle(http::request req, std::function<void(response)> reply) {
   auto cfg = cfg_.get();
   const millis received_at = clock_.now_ms();
@@ -219,10 +236,13 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
         400, "invalid_json",
         std::string("the body is not valid JSON: ") + simdjson::error_message(parse_error));
   if (!root.is_object()) return reject_all(400, "invalid_json", "the body must be a JSON object");
+  std::string write_key = source ? header_key : std::string();
   if (!source) {
     std::string_view body_key;
-    if (root["writeKey"].get_string().get(body_key) == simdjson::SUCCESS)
-      source = cfg->source_for(std::string(body_key));
+    if (root["writeKey"].get_string().get(body_key) == simdjson::SUCCESS) {
+      write_key = std::string(body_key);
+      source = cfg->source_for(write_key);
+    }
   }
   if (!source) {
     stats_.rejected.add("reason=\"invalid_write_key\"");
@@ -230,6 +250,7 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
         fail(401, "invalid_write_key",
              "a valid write key is needed (Basic auth user name or 'writeKey' in the body)"));
   }
+  if (auto limited = rate_limited(*cfg, *source, write_key, received_at)) return finish(*limited);
 
   normalize_input in;
   in.plan = cfg->plan_for(*source);
@@ -255,8 +276,9 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
       return;
     }
     auto& m = n.value();
-    if (in.plan && m.verdict.touched()) record_plan_outcome(m, received_at);
+    if (in.plan && (m.verdict.touched() || m.blocked())) record_plan_outcome(m, received_at);
     if (m.blocked()) {
+      stats_.rejected.add("reason=\"tracking_plan_blocked\"");
       std::string why = describe_block(m.verdict);
       ar.rejections.push_back({received_at, *source, "tracking_plan_blocked", why, index, m.json});
       rejected.push_back({index, "tracking_plan_blocked", why});

@@ -4,14 +4,19 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "tributary/admin/admin_api.h"
+#include "tributary/config/file_watcher.h"
 #include "tributary/config/holder.h"
 #include "tributary/eventlog/event_log.h"
 #include "tributary/http/server.h"
 #include "tributary/ingest/tracking_api.h"
+#include "processor/processor.h"
+#include "tributary/profile/profile_store.h"
 
 namespace tributary::server {
 namespace {
@@ -41,7 +46,17 @@ void write_ready_file(const std::string& path, std::uint16_t listen, std::uint16
 
 }  // namespace
 
+namespace {
+// Until the signal loop runs, a SIGTERM/SIGINT is remembered here instead of killing the process
+// mid-start (for example while RocksDB opens), and SIGHUP is ignored.
+volatile std::sig_atomic_t early_stop = 0;
+extern "C" void remember_stop(int) { early_stop = 1; }
+}  // namespace
+
 int serve(const serve_options& opts) {
+  std::signal(SIGTERM, remember_stop);
+  std::signal(SIGINT, remember_stop);
+  std::signal(SIGHUP, SIG_IGN);
   system_clock_source clock;
   auto loaded = load(opts.config_path);
   if (!loaded.errors.empty()) {
@@ -52,11 +67,6 @@ int serve(const serve_options& opts) {
   auto cfg_mut = std::const_pointer_cast<config::config>(loaded.cfg);
   cfg_mut->loaded_at = clock.now_ms();
   const auto& cfg = *loaded.cfg;
-  if (cfg.server.tls) {
-    spdlog::error(
-        "server.tls is not supported yet by this version; remove it or terminate TLS in front");
-    return 2;
-  }
 
   std::error_code ec;
   std::filesystem::create_directories(cfg.storage.path, ec);
@@ -103,6 +113,29 @@ int serve(const serve_options& opts) {
     spdlog::info("configuration reloaded (fingerprint {})", fresh->fingerprint);
     return "";
   };
+  // SIGHUP, POST /admin/v1/reload and file changes all reload through here: one at a time,
+  // counted by result for /metrics.
+  labeled_counter reload_results;
+  std::mutex reload_mu;
+  auto counted_reload = [&]() -> std::string {
+    std::lock_guard lock(reload_mu);
+    auto before = holder.get();
+    std::string err = reload();
+    reload_results.add(err.empty() ? "result=\"ok\"" : "result=\"error\"");
+    const auto& was = before->server;
+    const auto& now = holder.get()->server;
+    if (err.empty() && (now.header_timeout != was.header_timeout ||
+                        now.max_connections != was.max_connections ||
+                        now.tls.has_value() != was.tls.has_value() ||
+                        (now.tls && (now.tls->cert != was.tls->cert || now.tls->key != was.tls->key))))
+      spdlog::warn("reload: server.header_timeout, max_connections and tls keep their current "
+                   "values until a restart");
+    return err;
+  };
+
+  processor::processor proc(*log, holder);
+  proc.start();
+  profile::profile_reader profiles(*log);
 
   admin::admin_deps deps;
   deps.cfg = &holder;
@@ -111,7 +144,11 @@ int serve(const serve_options& opts) {
   deps.http = &srv.stats();
   deps.clock = &clock;
   deps.started_at = clock.now_ms();
-  deps.reload = reload;
+  deps.reload = counted_reload;
+  deps.reloads = &reload_results;
+  deps.profiles = &profiles;
+  deps.processor = &proc.counters();
+  deps.processor_cursor = [&proc] { return proc.cursor(); };
   admin::admin_api admin_handler(deps);
 
   std::uint16_t listen_port = 0, admin_port = 0;
@@ -122,6 +159,12 @@ int serve(const serve_options& opts) {
                                   16 * 1024,
                                   std::chrono::milliseconds(cfg.server.request_timeout),
                                   "tracking"};
+    lo_pub.header_timeout = std::chrono::milliseconds(cfg.server.header_timeout);
+    lo_pub.max_connections = cfg.server.max_connections;
+    if (cfg.server.tls) {
+      lo_pub.tls_cert = cfg.server.tls->cert;
+      lo_pub.tls_key = cfg.server.tls->key;
+    }
     listen_port = srv.add_listener(lo_pub, tracking);
     http::listener_options lo_adm{cfg.server.admin_listen.host,
                                   cfg.server.admin_listen.port,
@@ -129,6 +172,10 @@ int serve(const serve_options& opts) {
                                   16 * 1024,
                                   std::chrono::milliseconds(cfg.server.request_timeout),
                                   "admin"};
+    lo_adm.header_timeout = lo_pub.header_timeout;
+    lo_adm.max_connections = cfg.server.max_connections;
+    lo_adm.tls_cert = lo_pub.tls_cert;
+    lo_adm.tls_key = lo_pub.tls_key;
     admin_port = srv.add_listener(lo_adm, admin_handler);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
@@ -138,11 +185,27 @@ int serve(const serve_options& opts) {
   spdlog::info("tributary {} serving the Tracking API on {}:{} and the admin API on {}:{}",
                TRIBUTARY_VERSION, cfg.server.listen.host, listen_port, cfg.server.admin_listen.host,
                admin_port);
+  // Watching starts before the ready file is written: a change made once the server says it is
+  // ready is always seen.
+  std::unique_ptr<config::file_watcher> watcher;
+  if (!opts.config_path.empty()) {
+    auto started = config::file_watcher::start(opts.config_path, std::chrono::milliseconds(200), [&] {
+      spdlog::info("{} changed: reloading", opts.config_path);
+      (void)counted_reload();
+    });
+    if (started)
+      watcher = std::move(started.value());
+    else
+      spdlog::warn("config file changes are not watched ({}); SIGHUP still reloads",
+                   started.err().message);
+  }
   if (!opts.ready_file.empty()) write_ready_file(opts.ready_file, listen_port, admin_port);
 
-  srv.wait_for_signal([&] { (void)reload(); });
+  if (!early_stop) srv.wait_for_signal([&] { (void)counted_reload(); });
+  watcher.reset();
   spdlog::info("stopping: no new connections; finishing in-flight requests");
   srv.stop(std::chrono::milliseconds(holder.get()->server.shutdown_timeout));
+  proc.stop();
   log->stop();
   spdlog::info("stopped cleanly (last sequence {})", log->last_seq());
   return 0;

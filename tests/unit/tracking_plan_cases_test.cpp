@@ -13,40 +13,14 @@
 
 #include "ingest/normalize.h"
 #include "tributary/config/config.h"
+#include "yaml_json.h"
 
 namespace tributary {
 namespace {
 
 namespace fs = std::filesystem;
 
-// YAML → JSON: unquoted scalars become numbers, booleans or null when they look like one.
-nlohmann::json to_json(const YAML::Node& n) {
-  if (n.IsMap()) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& kv : n) j[kv.first.as<std::string>()] = to_json(kv.second);
-    return j;
-  }
-  if (n.IsSequence()) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& x : n) j.push_back(to_json(x));
-    return j;
-  }
-  if (n.IsNull()) return nullptr;
-  const std::string& s = n.Scalar();
-  if (n.Tag() == "!") return s;
-  if (s == "true") return true;
-  if (s == "false") return false;
-  if (s == "null" || s == "~") return nullptr;
-  try {
-    size_t used = 0;
-    long long i = std::stoll(s, &used);
-    if (used == s.size()) return i;
-    double d = std::stod(s, &used);
-    if (used == s.size()) return d;
-  } catch (...) {
-  }
-  return s;
-}
+nlohmann::json to_json(const YAML::Node& n) { return test_support::yaml_to_json(n); }
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -34,10 +35,12 @@ struct server_config {
   listen_address listen{"0.0.0.0", 8088};          //!< Tracking API. Default: 0.0.0.0:8088.
   listen_address admin_listen{"127.0.0.1", 8089};  //!< Admin API. Default: 127.0.0.1:8089.
   int io_threads = 0;                              //!< 0 = number of cores.
-  std::optional<tls_files> tls;                    //!< Not implemented yet: serve refuses it.
+  std::optional<tls_files> tls;                    //!< PEM files; TLS on both listeners.
   limits limit;
   millis request_timeout = 30'000;   //!< read/write deadline per request. Default: 30s.
   millis shutdown_timeout = 10'000;  //!< graceful stop budget. Default: 10s.
+  millis header_timeout = 10'000;    //!< first byte to end of headers (slowloris). Default: 10s.
+  std::size_t max_connections = 10'000;  //!< per listener; more are closed at accept.
 };
 
 struct storage_config {
@@ -54,10 +57,34 @@ struct admin_config {
   std::string space = "default";    //!< {space} in Profile API paths.
 };
 
+//! Identity resolution (Segment Unify semantics).
+struct identity_config {
+  //! Highest first; types not listed follow alphabetically. Default: user_id, email, anonymous_id.
+  std::vector<std::string> priority = {"user_id", "email", "anonymous_id"};
+  //! Most ids of a type one profile may hold. Default: user_id 1; other types unlimited.
+  std::unordered_map<std::string, std::size_t> limits = {{"user_id", 1}};
+  //! Values never used as identifiers (compared case-insensitively).
+  std::vector<std::string> blocked_values = {"", "null", "undefined", "anonymous", "-1"};
+  std::vector<std::string> blocked_patterns = {"^[0-]*$"};
+  std::vector<std::regex> blocked_regex;  //!< compiled blocked_patterns (whole-value match)
+
+  std::size_t limit_for(const std::string& type) const {
+    auto it = limits.find(type);
+    return it == limits.end() ? static_cast<std::size_t>(-1) : it->second;
+  }
+};
+
+//! The processor: the log consumer that keeps identities and profiles.
+struct processor_config {
+  std::size_t cache_profiles = 100'000;  //!< profiles kept in memory. Default: 100000.
+  std::size_t batch_events = 2'000;      //!< events per atomic commit. Default: 2000.
+};
+
 struct source {
   std::string name;
   std::vector<std::string> write_keys;
   bool tracking_plan_enforced = true;  //!< `tracking_plan: off` lets a legacy source pass
+  double rate_limit = 0;  //!< requests per second per write key (`N/s`, `N/m`); 0 = unlimited
 };
 
 //! One loaded configuration. Shared read-only between threads via shared_ptr<const config>.
@@ -65,6 +92,8 @@ struct config {
   server_config server;
   storage_config storage;
   admin_config admin;
+  identity_config identity;
+  processor_config processor;
   std::vector<source> sources;
   std::unordered_map<std::string, std::string> source_by_write_key;
   std::shared_ptr<const protocols::plan> tracking_plan;  //!< null when the section is absent
@@ -111,6 +140,8 @@ load_result load_from_file(const std::string& path);
 std::optional<millis> parse_duration(const std::string& s);
 //! "512", "32KB", "1.5MB", "2GB" (1024-based) to bytes.
 std::optional<std::uint64_t> parse_size(const std::string& s);
+//! "200/s", "30/m", "1000/h" to a positive rate per second.
+std::optional<double> parse_rate(const std::string& s);
 
 //! The default config shipped as config/tributary.yaml, compiled into the binary.
 extern const char* const kEmbeddedDefault;

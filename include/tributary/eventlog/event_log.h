@@ -116,11 +116,30 @@ class event_log {
 
   //! True while writes succeed and the disk has room.
   bool writable() const { return writable_.load(); }
+  //! True while free disk space is under `min_free_bytes` (new events get 503).
+  bool disk_low() const { return disk_low_.load(); }
   const stats& counters() const { return stats_; }
   std::uint64_t pending_bytes() const { return pending_bytes_.load(); }
 
   //! Stops accepting, writes what is queued, closes the database.
   void stop();
+
+  //! An online, consistent copy of the whole database (RocksDB checkpoint) in the new directory
+  //! `dir` (it must not exist; its parent must). Returns the highest sequence in the copy; every
+  //! event acked before the call is in it. Safe while appends continue; defined in checkpoint.cpp.
+  result<std::uint64_t> checkpoint(const std::string& dir);
+
+  //! The column families of the stages that keep state beside the log. Their single writer
+  //! (the processor) writes them together with its cursor (`cursor_key`, in `meta`) in one batch.
+  struct state_handles {
+    rocksdb::DB* db = nullptr;
+    rocksdb::ColumnFamilyHandle* ids = nullptr;       //!< "<type>:<value>" → profile id
+    rocksdb::ColumnFamilyHandle* profiles = nullptr;  //!< profile id → profile record
+    rocksdb::ColumnFamilyHandle* history = nullptr;   //!< profile id, time, seq → event
+    rocksdb::ColumnFamilyHandle* meta = nullptr;      //!< cursors
+  };
+  const state_handles& state() const { return state_; }
+  static std::string cursor_key(const std::string& name) { return "cursor/" + name; }
 
  private:
   explicit event_log(const options& opts);
@@ -135,6 +154,7 @@ class event_log {
   rocksdb::ColumnFamilyHandle* dedupe_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* rejections_cf_ = nullptr;
+  state_handles state_;
   std::shared_ptr<void> filters_;  // compaction filters, kept alive with the DB
 
   mutable std::mutex mu_;

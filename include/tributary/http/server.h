@@ -19,6 +19,12 @@ struct listener_options {
   std::size_t header_limit = 16 * 1024;       //!< bytes of headers before 431
   std::chrono::milliseconds timeout{30'000};  //!< per read/write
   std::string name;                           //!< for logs: "tracking", "admin"
+  //! From a request's first byte to the end of its headers (slowloris guard). Default: 10s.
+  std::chrono::milliseconds header_timeout{10'000};
+  //! Open connections on this listener; a connection over it is closed at accept. Default: 10000.
+  std::size_t max_connections = 10'000;
+  std::string tls_cert;  //!< PEM certificate chain file; with tls_key, the listener speaks TLS
+  std::string tls_key;   //!< PEM private key file
 };
 
 //! Counters per server, read by /metrics.
@@ -26,6 +32,9 @@ struct server_stats {
   std::atomic<std::uint64_t> connections_accepted{0};
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> connections_refused{0};  //!< closed at accept: over max_connections
+  std::atomic<std::uint64_t> header_timeouts{0};      //!< headers not received in header_timeout
+  std::atomic<std::uint64_t> headers_too_large{0};    //!< answered 431
 };
 
 //! Owns the io threads and the listeners. Construct, add listeners, start(), and stop().
@@ -34,7 +43,8 @@ class server {
   explicit server(int io_threads);
   ~server();
 
-  //! Binds now (so port 0 resolves); throws std::runtime_error with the reason on failure.
+  //! Binds now (so port 0 resolves) and loads its TLS files; throws std::runtime_error with the
+  //! reason on failure.
   //! Returns the bound port.
   std::uint16_t add_listener(const listener_options& opts, handler& h);
   void start();

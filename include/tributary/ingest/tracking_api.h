@@ -1,5 +1,6 @@
 #pragma once
 //! The Segment-compatible Tracking API (`/v1/*`) as an http::handler.
+#include "ingest/rate_limiter.h"
 #include "protocols/summary.h"
 #include "tributary/common/clock.h"
 #include "tributary/common/metrics.h"
@@ -36,10 +37,14 @@ class tracking_api final : public http::handler {
 
  private:
   void record_plan_outcome(const normalized_message& m, millis now);
+  //! The 429 answer when `write_key` is over its source's `rate_limit`, else empty.
+  std::optional<http::response> rate_limited(const config::config& cfg, const std::string& source,
+                                             const std::string& write_key, millis now);
   const config::holder& cfg_;
   eventlog::event_log& log_;
   const clock_source& clock_;
   ingest_stats& stats_;
+  rate_limiter limiter_;
 };
 
 }  // namespace tributary::ingest

@@ -1,0 +1,59 @@
+#pragma once
+//! A person's merged profile: identities, traits with their timestamps, groups, metadata.
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tributary/common/clock.h"
+
+namespace tributary::profile {
+
+//! A trait's value with the event time that set it (the latest time wins) and its source.
+struct trait_value {
+  nlohmann::json value;
+  millis ts = 0;
+  std::string source;
+};
+
+//! One identifier attached to the profile.
+struct id_entry {
+  std::string type;
+  std::string value;
+  std::string encoding = "none";
+  std::string source;
+  millis created_at = 0;
+  std::string first_message_id;
+};
+
+struct group_membership {
+  std::map<std::string, trait_value> traits;
+  millis ts = 0;  //!< last group call
+};
+
+//! Stored as JSON in the `profiles` column family. A merged-away profile keeps only
+//! `id` and `merged_into`, so its old id still resolves.
+struct profile {
+  std::string id;
+  millis created_at = 0;
+  millis updated_at = 0;
+  std::vector<id_entry> ids;
+  std::map<std::string, trait_value> traits;
+  std::map<std::string, group_membership> groups;
+  std::string first_message_id, first_source_id, last_message_id, last_source_id;
+  std::string merged_into;
+  std::vector<std::string> merged_from;
+
+  //! Sets a trait unless a newer value is already there (ties: the later event wins).
+  bool set_trait(const std::string& key, const nlohmann::json& value, millis ts,
+                 const std::string& source);
+  bool has_id(const std::string& type, const std::string& value) const;
+  //! Folds `other` into this profile: ids, traits by timestamp, groups, metadata.
+  void absorb(const profile& other);
+};
+
+nlohmann::json to_json(const profile& p);
+profile from_json(const nlohmann::json& j);
+
+}  // namespace tributary::profile

@@ -1,0 +1,232 @@
+#include "processor/processor.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include "identity/identity.h"
+#include "profile/keys.h"
+#include "tributary/common/time.h"
+
+namespace tributary::processor {
+
+namespace pf = tributary::profile;
+using pf::profile;
+
+processor::processor(eventlog::event_log& log, const config::holder& cfg)
+    : log_(log), cfg_(cfg), s_(log.state()) {
+  cursor_.store(log_.cursor(kCursorName));
+}
+
+processor::~processor() {
+  stop();
+}
+
+void processor::start() {
+  thread_ = std::thread([this] {
+    while (!stopping_.load()) {
+      if (run_once() == 0) log_.wait_for(cursor_.load(), std::chrono::milliseconds(200));
+    }
+  });
+}
+
+void processor::stop() {
+  stopping_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+std::size_t processor::run_once() {
+  auto cfg = cfg_.get();
+  auto records = log_.read(cursor_.load(), cfg->processor.batch_events);
+  if (records.empty()) return 0;
+  for (const auto& rec : records) process(rec, *cfg);
+  if (!commit(records.back().seq)) {
+    // Memory ran ahead of the database: forget it and replay from the stored cursor.
+    cache_.clear();
+    dirty_.clear();
+    id_overlay_.clear();
+    history_puts_.clear();
+    history_deletes_.clear();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return 0;
+  }
+  evict(cfg->processor.cache_profiles);
+  return records.size();
+}
+
+profile* processor::load(const std::string& id) {
+  if (auto it = cache_.find(id); it != cache_.end()) return &it->second;
+  std::string v;
+  if (!s_.db->Get({}, s_.profiles, id, &v).ok()) return nullptr;
+  auto j = nlohmann::json::parse(v, nullptr, false);
+  if (j.is_discarded()) return nullptr;
+  auto [it, _] = cache_.emplace(id, pf::from_json(j));
+  return &it->second;
+}
+
+std::optional<std::string> processor::find(const std::string& key) {
+  std::string pid;
+  if (auto it = id_overlay_.find(key); it != id_overlay_.end()) {
+    pid = it->second;
+  } else if (!s_.db->Get({}, s_.ids, key, &pid).ok()) {
+    return std::nullopt;
+  }
+  for (int hops = 0; hops < 64; ++hops) {
+    profile* p = load(pid);
+    if (!p) return std::nullopt;
+    if (p->merged_into.empty()) return p->id;
+    pid = p->merged_into;
+  }
+  return std::nullopt;
+}
+
+void processor::merge(profile& winner, profile& loser) {
+  winner.absorb(loser);
+  for (const auto& id : loser.ids) id_overlay_[id.type + ":" + id.value] = winner.id;
+  // Move the loser's history under the winner: what is stored, and what is pending.
+  std::unique_ptr<rocksdb::Iterator> it(s_.db->NewIterator({}, s_.history));
+  for (it->Seek(loser.id); it->Valid() && it->key().starts_with(loser.id); it->Next()) {
+    auto k = it->key().ToStringView();
+    history_deletes_.emplace_back(k);
+    history_puts_[pf::history_key(winner.id, pf::history_time(k), pf::history_seq(k))] =
+        it->value().ToString();
+  }
+  for (auto h = history_puts_.lower_bound(loser.id);
+       h != history_puts_.end() && h->first.starts_with(loser.id);) {
+    history_puts_[pf::history_key(winner.id, pf::history_time(h->first),
+                                  pf::history_seq(h->first))] = h->second;
+    h = history_puts_.erase(h);
+  }
+  profile forward;
+  forward.id = loser.id;
+  forward.merged_into = winner.id;
+  loser = std::move(forward);
+  dirty_.insert(loser.id);
+  dirty_.insert(winner.id);
+  stats_.merges.fetch_add(1);
+}
+
+void processor::process(const eventlog::log_record& rec, const config::config& cfg) {
+  stats_.events.fetch_add(1);
+  stats_.last_event_received_at.store(rec.received_at);
+  auto ev = nlohmann::json::parse(rec.json, nullptr, false);
+  if (!ev.is_object()) return;
+  auto known = [&](const std::string& key) { return find(key).has_value(); };
+  auto ids = identity::extract(ev, cfg.identity, known);
+  if (ids.empty()) {
+    stats_.unresolved.fetch_add(1);
+    return;
+  }
+  auto ids_of = [&](const std::string& pid) {
+    std::vector<identity::external_id> out;
+    if (profile* p = load(pid))
+      for (const auto& e : p->ids) out.push_back({e.type, e.value, e.encoding});
+    return out;
+  };
+  auto res = identity::resolve(
+      ids, cfg.identity, [&](const std::string& k) { return find(k); }, ids_of);
+  stats_.ids_dropped.fetch_add(res.dropped.size());
+
+  const std::string message_id = ev.value("messageId", "");
+  millis ts = rec.received_at;
+  if (auto t = ev.find("timestamp"); t != ev.end() && t->is_string())
+    if (auto parsed = parse_iso8601(t->get<std::string>())) ts = *parsed;
+
+  profile* target = nullptr;
+  if (res.profiles.empty()) {
+    std::string pid = pf::profile_id_for(rec.seq);
+    profile p;
+    p.id = pid;
+    p.created_at = rec.received_at;
+    p.first_message_id = message_id;
+    p.first_source_id = rec.source;
+    target = &cache_.emplace(pid, std::move(p)).first->second;
+    stats_.profiles_created.fetch_add(1);
+  } else {
+    // The oldest profile survives a merge.
+    std::vector<profile*> found;
+    for (const auto& pid : res.profiles)
+      if (profile* p = load(pid)) found.push_back(p);
+    std::sort(found.begin(), found.end(), [](profile* a, profile* b) {
+      return a->created_at != b->created_at ? a->created_at < b->created_at : a->id < b->id;
+    });
+    target = found.front();
+    for (size_t i = 1; i < found.size(); ++i) merge(*target, *found[i]);
+  }
+  for (const auto& id : res.ids) {
+    if (!target->has_id(id.type, id.value))
+      target->ids.push_back(
+          {id.type, id.value, id.encoding, rec.source, rec.received_at, message_id});
+    id_overlay_[id.key()] = target->id;
+  }
+
+  const std::string type = ev.value("type", "");
+  auto apply_traits = [&](const nlohmann::json* traits) {
+    if (traits && traits->is_object())
+      for (const auto& [k, v] : traits->items()) target->set_trait(k, v, ts, rec.source);
+  };
+  if (auto ctx = ev.find("context"); ctx != ev.end() && ctx->is_object())
+    if (auto t = ctx->find("traits"); t != ctx->end()) apply_traits(&*t);
+  if (type == "identify")
+    if (auto t = ev.find("traits"); t != ev.end()) apply_traits(&*t);
+  if (type == "group") {
+    std::string gid =
+        ev["groupId"].is_string() ? ev["groupId"].get<std::string>() : ev["groupId"].dump();
+    auto& g = target->groups[gid];
+    g.ts = std::max(g.ts, ts);
+    if (auto t = ev.find("traits"); t != ev.end() && t->is_object())
+      for (const auto& [k, v] : t->items()) {
+        auto cur = g.traits.find(k);
+        if (cur == g.traits.end() || cur->second.ts <= ts) g.traits[k] = {v, ts, rec.source};
+      }
+  }
+  if (target->first_message_id.empty()) {
+    target->first_message_id = message_id;
+    target->first_source_id = rec.source;
+  }
+  target->last_message_id = message_id;
+  target->last_source_id = rec.source;
+  target->updated_at = std::max(target->updated_at, rec.received_at);
+  history_puts_[pf::history_key(target->id, ts, rec.seq)] = pf::history_value(rec.source, rec.json);
+  dirty_.insert(target->id);
+}
+
+bool processor::commit(std::uint64_t last_seq) {
+  rocksdb::WriteBatch b;
+  for (const auto& pid : dirty_)
+    if (auto it = cache_.find(pid); it != cache_.end())
+      b.Put(s_.profiles, pid, pf::to_json(it->second).dump());
+  for (const auto& [k, v] : id_overlay_) b.Put(s_.ids, k, v);
+  for (const auto& k : history_deletes_) b.Delete(s_.history, k);
+  for (const auto& [k, v] : history_puts_) b.Put(s_.history, k, v);
+  std::string cursor;
+  pf::put_be64(cursor, last_seq);
+  b.Put(s_.meta, eventlog::event_log::cursor_key(kCursorName), cursor);
+  // No fsync here: the WAL survives a process crash, and after a power loss the batch and its
+  // cursor are lost together, so the events are simply processed again.
+  auto st = s_.db->Write({}, &b);
+  if (!st.ok()) {
+    stats_.commit_errors.fetch_add(1);
+    spdlog::error("processor commit failed: {}", st.ToString());
+    return false;
+  }
+  stats_.commits.fetch_add(1);
+  dirty_.clear();
+  id_overlay_.clear();
+  history_puts_.clear();
+  history_deletes_.clear();
+  cursor_.store(last_seq);
+  return true;
+}
+
+void processor::evict(std::size_t cap) {
+  // Bounded cache: drop arbitrary clean entries once over the cap (everything is committed here).
+  if (cache_.size() > cap) {
+    std::size_t target = cap - cap / 10;
+    for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > target;)
+      it = cache_.erase(it);
+  }
+  cache_size_.store(cache_.size());
+}
+
+}  // namespace tributary::processor

@@ -1,0 +1,156 @@
+// Runs the data-driven identity cases in tests/cases/identity/*.yaml through the real event log
+// and processor on RocksDB in a temporary directory. Each file may set `identity:` (the config
+// section) and holds `cases:`, each with `events` (batch items, normalized as the Tracking API
+// does) and the expected `profiles`: their `ids` (type:value), and optionally `traits`,
+// `groups` (ids) and `events` (how many history entries).
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <filesystem>
+#include <future>
+#include <set>
+
+#include "ingest/normalize.h"
+#include "processor/processor.h"
+#include "test_util.h"
+#include "tributary/config/holder.h"
+#include "tributary/profile/profile_store.h"
+#include "yaml_json.h"
+
+namespace tributary {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct identity_case {
+  std::string file, name, identity_yaml;
+  YAML::Node events, profiles;
+};
+
+void PrintTo(const identity_case& c, std::ostream* os) {
+  *os << c.file << ": " << c.name;
+}
+
+std::vector<identity_case> load_cases() {
+  std::vector<identity_case> out;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(fs::path(TRIBUTARY_CASES_DIR) / "identity"))
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    YAML::Node doc = YAML::LoadFile(f.string());
+    std::string identity = doc["identity"] ? doc["identity"].as<std::string>() : "";
+    for (const auto& c : doc["cases"])
+      out.push_back({f.filename().string(), c["name"].as<std::string>(), identity, c["events"],
+                     c["profiles"]});
+  }
+  return out;
+}
+
+class IdentityCase : public ::testing::TestWithParam<identity_case> {};
+
+TEST_P(IdentityCase, ResolvesTo) {
+  const identity_case& c = GetParam();
+  std::string text = "sources: {s: {write_keys: [k]}}\n";
+  if (!c.identity_yaml.empty()) {
+    text += "identity:\n";
+    std::istringstream lines(c.identity_yaml);
+    for (std::string line; std::getline(lines, line);) text += "  " + line + "\n";
+  }
+  auto loaded = config::load_from_string(text, c.file);
+  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors[0].to_string();
+  config::holder holder(loaded.cfg);
+
+  test_support::temp_dir dir;
+  manual_clock clock(1'780'000'000'000);
+  eventlog::options opts;
+  opts.path = dir.str();
+  opts.clock = &clock;
+  auto opened = eventlog::event_log::open(opts);
+  ASSERT_TRUE(opened.ok()) << opened.err().message;
+  auto& log = *opened.value();
+
+  // Each event is its own append, received one second after the previous one.
+  simdjson::dom::parser parser;
+  for (const auto& ev : c.events) {
+    std::string msg = test_support::yaml_to_json(ev).dump();
+    simdjson::dom::element root;
+    ASSERT_EQ(parser.parse(msg).get(root), simdjson::SUCCESS);
+    ingest::normalize_input in;
+    in.received_at = clock.now_ms();
+    auto n = ingest::normalize(root, std::nullopt, in);
+    ASSERT_TRUE(n.ok()) << msg << ": " << n.err().message;
+    std::promise<eventlog::append_outcome> done;
+    eventlog::append_request req;
+    req.source = "s";
+    req.received_at = clock.now_ms();
+    req.items.push_back({"s\x1f" + n.value().message_id, n.value().json});
+    req.done = [&done](eventlog::append_outcome o) { done.set_value(std::move(o)); };
+    log.submit(std::move(req));
+    auto fut = done.get_future();
+    ASSERT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    ASSERT_EQ(fut.get().status, eventlog::append_status::ok);
+    clock.advance(1000);
+  }
+  processor::processor proc(log, holder);
+  while (proc.run_once() > 0) {
+  }
+  ASSERT_EQ(proc.cursor(), log.last_seq());
+
+  profile::profile_reader reader(log);
+  auto actual = reader.list("", 1000);
+  auto id_set = [](const profile::profile& p) {
+    std::set<std::string> s;
+    for (const auto& e : p.ids) s.insert(e.type + ":" + e.value);
+    return s;
+  };
+  std::string got;
+  for (const auto& p : actual) {
+    got += "\n  [";
+    for (const auto& k : id_set(p)) got += k + " ";
+    got += "]";
+  }
+  ASSERT_EQ(actual.size(), c.profiles.size()) << "profiles:" << got;
+  for (const auto& want : c.profiles) {
+    std::set<std::string> ids;
+    for (const auto& k : want["ids"]) ids.insert(k.as<std::string>());
+    auto it =
+        std::find_if(actual.begin(), actual.end(), [&](const auto& p) { return id_set(p) == ids; });
+    ASSERT_NE(it, actual.end()) << "no profile with exactly these ids; profiles:" << got;
+    if (want["traits"]) {
+      nlohmann::json traits = nlohmann::json::object();
+      for (const auto& [k, t] : it->traits) traits[k] = t.value;
+      EXPECT_EQ(traits, test_support::yaml_to_json(want["traits"]));
+    }
+    if (want["groups"]) {
+      std::set<std::string> groups, expected;
+      for (const auto& [g, _] : it->groups) groups.insert(g);
+      for (const auto& g : want["groups"]) expected.insert(g.as<std::string>());
+      EXPECT_EQ(groups, expected);
+    }
+    if (want["events"]) {
+      auto history = reader.history(it->id, std::numeric_limits<millis>::min() / 2,
+                                    std::numeric_limits<millis>::max() / 2, true, 10'000, "");
+      EXPECT_EQ(history.size(), want["events"].as<std::size_t>());
+    }
+  }
+  // Every id resolves (through merges) to the profile that holds it.
+  for (const auto& p : actual)
+    for (const auto& e : p.ids) {
+      auto found = reader.find(e.type, e.value);
+      ASSERT_TRUE(found.has_value()) << e.type << ":" << e.value;
+      EXPECT_EQ(found->id, p.id) << e.type << ":" << e.value;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, IdentityCase, ::testing::ValuesIn(load_cases()),
+                         [](const ::testing::TestParamInfo<identity_case>& info) {
+                           std::string n = info.param.file.substr(0, info.param.file.find('.')) +
+                                           "_" + info.param.name;
+                           for (auto& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n + "_" + std::to_string(info.index);
+                         });
+
+}  // namespace
+}  // namespace tributary
