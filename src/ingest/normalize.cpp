@@ -15,6 +15,8 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
+constexpr std::size_t kMaxIdentifyTraits = 300;
+
 constexpr std::array<const char*, 6> kTypeNames = {"identify", "track", "page",
                                                    "screen",   "group", "alias"};
 
@@ -253,6 +255,11 @@ result<normalized_message> normalize(element msg_el, std::optional<call_type> fo
   for (const char* k : {"properties", "traits"})
     if (!optional_object(msg, k, unused))
       return fail("invalid_field", fmt::format("'{}' must be an object", k));
+  // Segment refuses identify calls with 300 or more traits; so do we.
+  if (std::optional<object> traits; out.type == call_type::identify && optional_object(msg, "traits", traits) &&
+                                    traits && traits->size() >= kMaxIdentifyTraits)
+    return fail("too_many_traits", fmt::format("an identify call may carry at most {} traits; this one has {}",
+                                               kMaxIdentifyTraits - 1, traits->size()));
 
   // messageId: kept when given (a string of at most 100 characters), generated otherwise.
   element mid;

@@ -154,3 +154,30 @@ INSTANTIATE_TEST_SUITE_P(Cases, IdentityCase, ::testing::ValuesIn(load_cases()),
 
 }  // namespace
 }  // namespace tributary
+
+namespace tributary {
+namespace {
+
+// Segment refuses an identify with 300 or more traits; 299 pass.
+TEST(IdentifyTraitsLimit, ThreeHundredTraitsAreRefused) {
+  for (int n : {299, 300}) {
+    nlohmann::json msg = {{"type", "identify"}, {"userId", "u"}, {"traits", nlohmann::json::object()}};
+    for (int i = 0; i < n; ++i) msg["traits"]["t" + std::to_string(i)] = i;
+    std::string text = msg.dump();
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    ASSERT_EQ(parser.parse(text).get(root), simdjson::SUCCESS);
+    ingest::normalize_input in;
+    in.received_at = 1'700'000'000'000;
+    auto r = ingest::normalize(root, std::nullopt, in);
+    if (n < 300) {
+      EXPECT_TRUE(r.ok()) << r.err().message;
+    } else {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.err().code, "too_many_traits");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tributary
