@@ -187,7 +187,7 @@ response admin_api::metrics() const {
   counter_family(out, "tributary_ingest_requests_total",
                  "Tracking API requests by endpoint and status.", in.requests);
   counter_family(out, "tributary_ingest_events_total",
-                 "Events accepted into the log by source and type.", in.events);
+                 "Events acknowledged, by source and type (duplicates included; see tributary_log_duplicate_events_total).", in.events);
   counter_family(out, "tributary_ingest_rejected_total", "Messages or requests refused, by reason.",
                  in.rejected);
   counter_family(out, "tributary_tracking_plan_violations_total",

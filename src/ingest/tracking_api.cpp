@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <array>
 #include <chrono>
 
 #include "ingest/json_writer.h"
@@ -262,7 +263,7 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
   ar.source = *source;
   ar.received_at = received_at;
   std::vector<rejected_item> rejected;
-  std::vector<std::string> types;
+  std::array<std::uint64_t, 6> type_counts{};  // accepted events per call type, for metrics
 
   auto add_item = [&](simdjson::dom::element msg, std::optional<call_type> forced, int index) {
     auto n = normalize(msg, forced, in);
@@ -284,11 +285,12 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
       rejected.push_back({index, "tracking_plan_blocked", why});
       return;
     }
-    types.push_back(call_type_name(m.type));
-    ar.items.push_back({*source + '\x1f' + m.message_id, m.json});
+    ++type_counts[static_cast<size_t>(m.type)];
+    std::vector<eventlog::append_item> forwarded;  // stored right after the event itself
     if (in.plan && in.plan->forward_violations && m.verdict.event_name != kViolationEvent)
-      for (const auto& v : m.verdict.violations)
-        ar.items.push_back(violation_event(m, v, *source, received_at));
+      for (const auto& v : m.verdict.violations) forwarded.push_back(violation_event(m, v, *source, received_at));
+    ar.items.push_back({*source + '\x1f' + m.message_id, std::move(m.json)});
+    for (auto& f : forwarded) ar.items.push_back(std::move(f));
   };
 
   if (r.kind == endpoint::single) {
@@ -336,11 +338,14 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
 
   // Hand off to the log writer; reply when the events are durable.
   ar.done = [this, finish = std::move(finish), rejected = std::move(rejected),
-             types = std::move(types), source = *source, started](eventlog::append_outcome out) {
+             type_counts, source = *source, started](eventlog::append_outcome out) {
     using eventlog::append_status;
     if (out.status == append_status::ok) {
-      for (const auto& t : types)
-        stats_.events.add(fmt::format("source=\"{}\",type=\"{}\"", source, t));
+      for (size_t t = 0; t < type_counts.size(); ++t)
+        if (type_counts[t])
+          stats_.events.add(
+              fmt::format("source=\"{}\",type=\"{}\"", source, call_type_name(static_cast<call_type>(t))),
+              type_counts[t]);
       stats_.ack_latency.observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       return finish(success_body(rejected));
