@@ -90,11 +90,9 @@ response admin_api::route(const http::request& req) {
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (path == "/healthz") return json_ok({{"status", "ok"}});
   if (path == "/readyz") {
-    bool ok = d_.log->writable();
-    return response{ok ? 200 : 503,
-                    "application/json",
-                    {},
-                    nlohmann::json{{"status", ok ? "ready" : "storage not writable"}}.dump()};
+    bool ok = d_.log->writable() && !d_.log->disk_low();
+    const char* status = ok ? "ready" : d_.log->disk_low() ? "disk nearly full" : "storage not writable";
+    return response{ok ? 200 : 503, "application/json", {}, nlohmann::json{{"status", status}}.dump()};
   }
   if (path == "/metrics") return metrics();
 
@@ -225,9 +223,12 @@ response admin_api::metrics() const {
     std::uint64_t lag = last > cursor ? last - cursor : 0;
     single(out, "tributary_processor_lag_events", "gauge", "Events in the log not yet processed.",
            static_cast<double>(lag));
-    double lag_s = lag ? std::max<double>(0, (d_.clock->now_ms() - ps.last_event_received_at.load()) / 1000.0) : 0;
+    millis last_seen = ps.last_event_received_at.load();
+    double lag_s = lag && last_seen ? std::max<double>(0, (d_.clock->now_ms() - last_seen) / 1000.0) : 0;
     single(out, "tributary_processor_lag_seconds", "gauge",
-           "Age of the oldest event not yet processed (0 when caught up).", lag_s);
+           "While behind: seconds since the last processed event was received (an upper bound of the "
+           "processing delay; 0 when caught up or before the first event).",
+           lag_s);
     single(out, "tributary_processor_events_total", "counter", "Events processed.", static_cast<double>(ps.events.load()));
     single(out, "tributary_profiles_created_total", "counter", "Profiles created.",
            static_cast<double>(ps.profiles_created.load()));

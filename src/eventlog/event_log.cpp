@@ -83,6 +83,12 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   dedupe_opts.compaction_filter = &f->dedupe;
   dedupe_opts.write_buffer_size = 32ull << 20;
 
+  // ids: point lookups of mostly absent keys, like dedupe, but never expired.
+  rocksdb::ColumnFamilyOptions ids_opts;
+  ids_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(bloom));
+  ids_opts.memtable_prefix_bloom_size_ratio = 0.1;
+  ids_opts.memtable_whole_key_filtering = true;
+
   rocksdb::ColumnFamilyOptions rej_opts;
   rej_opts.compaction_filter = &f->rejections;
   rej_opts.compression = rocksdb::kLZ4Compression;
@@ -93,7 +99,7 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
       {"dedupe", dedupe_opts},
       {"meta", rocksdb::ColumnFamilyOptions()},
       {"rejections", rej_opts},
-      {"ids", dedupe_opts},
+      {"ids", ids_opts},
       {"profiles", log_opts},
       {"history", log_opts},
   };
@@ -326,6 +332,16 @@ std::uint64_t event_log::apply_retention() {
   }
   if (n == 0) return 0;
   std::string end = it->Valid() ? it->key().ToString() : seq_key(last_seq() + 1);
+  // Never delete what a consumer (the processor) has not read yet.
+  std::unique_ptr<rocksdb::Iterator> cursors(db_->NewIterator({}, meta_cf_));
+  for (cursors->Seek("cursor/"); cursors->Valid() && cursors->key().starts_with("cursor/"); cursors->Next()) {
+    std::string limit = seq_key(get_be64(cursors->value().ToStringView()) + 1);
+    if (limit < end) end = limit;
+  }
+  if (end <= first) return 0;
+  n = 0;
+  std::unique_ptr<rocksdb::Iterator> count(db_->NewIterator({}, log_cf_));
+  for (count->Seek(first); count->Valid() && count->key().ToString() < end; count->Next()) ++n;
   auto s = db_->DeleteRange({}, log_cf_, first, end);
   if (!s.ok()) {
     spdlog::warn("retention delete failed: {}", describe(s));

@@ -67,7 +67,11 @@ void append_filtered(std::string& out, element e, const std::string& path,
     for (auto f : obj) {
       std::string_view key = f.key;
       if (renames)
-        if (auto it = renames->find(std::string(key)); it != renames->end()) key = it->second;
+        if (auto it = renames->find(std::string(key)); it != renames->end()) {
+          element same;  // the planned name is sent as well: it wins, the old one is left out
+          if (obj[it->second].get(same) == simdjson::SUCCESS) continue;
+          key = it->second;
+        }
       std::string child = path + "." + std::string(key);
       if (v.is_omitted(child)) continue;
       append_key(out, key, first);

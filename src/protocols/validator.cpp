@@ -201,8 +201,17 @@ verdict check(const plan& p, std::string_view type, simdjson::dom::object msg) {
       v.event_name = it->second;
       v.renamed = true;
     }
-    if (auto it = p.rename_properties.find(v.event_name); it != p.rename_properties.end())
-      v.property_renames = &it->second;
+    if (auto it = p.rename_properties.find(v.event_name); it != p.rename_properties.end()) {
+      simdjson::dom::object props;
+      if (msg["properties"].get_object().get(props) == simdjson::SUCCESS) {
+        for (auto f : props) {
+          auto r = it->second.find(std::string(f.key));
+          if (r == it->second.end()) continue;
+          v.property_renames = &it->second;
+          break;
+        }
+      }
+    }
     auto ev = p.events.find(v.event_name);
     if (ev == p.events.end()) {
       if (p.unplanned_events == unplanned_events_mode::block) {

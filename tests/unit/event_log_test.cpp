@@ -374,6 +374,21 @@ TEST_F(EventLogTest, RetentionDeletesOldRecordsAndKeepsNewOnes) {
   EXPECT_EQ(log_->apply_retention(), 0u);  // nothing left to remove
 }
 
+TEST_F(EventLogTest, RetentionNeverDeletesWhatAConsumerHasNotRead) {
+  opts_.retention = 10'000;
+  open();
+  append_one("a");
+  append_one("b");
+  append_one("c");
+  ASSERT_TRUE(log_->set_cursor("processor", 1));  // the consumer has read seq 1 only
+  clock_.advance(30'000);                          // all three are past the retention
+  EXPECT_EQ(log_->apply_retention(), 1u);
+  EXPECT_EQ(seqs_of(log_->read(0, 10)), (std::vector<std::uint64_t>{2, 3}));
+  ASSERT_TRUE(log_->set_cursor("processor", 3));
+  EXPECT_EQ(log_->apply_retention(), 2u);
+  EXPECT_TRUE(log_->read(0, 10).empty());
+}
+
 TEST_F(EventLogTest, RetentionBoundaryKeepsRecordsExactlyAtTheCutoff) {
   opts_.retention = 10'000;
   open();
