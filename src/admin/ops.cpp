@@ -25,8 +25,7 @@ void single(std::string& out, const char* name, const char* type, const char* he
 std::size_t open_fds() {
   std::error_code ec;
   std::size_t n = 0;
-  for (fs::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec))
-    ++n;
+  for (fs::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) ++n;
   return n;
 }
 
@@ -36,13 +35,14 @@ response backup_route(eventlog::event_log& log, const http::request& req) {
   auto body = nlohmann::json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("to") || !body["to"].is_string())
     return json_error(400, "validation_error", "the body must be {\"to\": \"/absolute/new/dir\"}");
-  fs::path to(body["to"].get<std::string>());
+  fs::path to = fs::path(body["to"].get<std::string>()).lexically_normal();
+  if (!to.has_filename()) to = to.parent_path();  // "/backups/b1/" names "/backups/b1"
   if (!to.is_absolute())
     return json_error(400, "validation_error", "'to' must be an absolute path on the server");
   std::error_code ec;
   if (fs::exists(to, ec))
     return json_error(409, "already_exists", to.string() + " exists; name a new directory");
-  fs::path parent = to.lexically_normal().parent_path();
+  fs::path parent = to.parent_path();
   if (!fs::is_directory(parent, ec))
     return json_error(400, "validation_error", parent.string() + " is not an existing directory");
   auto started = std::chrono::steady_clock::now();

@@ -97,9 +97,9 @@ int backup_command(const std::vector<std::string>& args) {
     co.tls = true;
     co.ca_file = cfg->server.tls->cert;
   }
-  auto res = http::fetch(host, port, "POST", "/admin/v1/backup",
-                         {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
-                         body, co);
+  auto res = http::fetch(
+      host, port, "POST", "/admin/v1/backup",
+      {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}}, body, co);
   if (!res) {
     std::fprintf(stderr, "backup failed: %s\n", res.err().message.c_str());
     return 1;
@@ -133,8 +133,8 @@ int restore_command(const std::vector<std::string>& args) {
   const auto& r = done.value();
   std::printf("restored %s into %s (last sequence %llu, %llu files, %llu bytes)\n",
               f["--from"].c_str(), cfg->storage.path.c_str(),
-              static_cast<unsigned long long>(r.last_seq),
-              static_cast<unsigned long long>(r.files), static_cast<unsigned long long>(r.bytes));
+              static_cast<unsigned long long>(r.last_seq), static_cast<unsigned long long>(r.files),
+              static_cast<unsigned long long>(r.bytes));
   return 0;
 }
 

@@ -35,7 +35,8 @@ file_watcher::file_watcher(std::string path, std::chrono::milliseconds debounce,
 result<std::unique_ptr<file_watcher>> file_watcher::start(std::string path,
                                                           std::chrono::milliseconds debounce,
                                                           std::function<void()> on_change) {
-  std::unique_ptr<file_watcher> w(new file_watcher(std::move(path), debounce, std::move(on_change)));
+  std::unique_ptr<file_watcher> w(
+      new file_watcher(std::move(path), debounce, std::move(on_change)));
   std::filesystem::path p = std::filesystem::absolute(w->path_);
   w->basename_ = p.filename().string();
   std::string dir = p.parent_path().string();

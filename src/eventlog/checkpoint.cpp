@@ -35,8 +35,8 @@ result<std::uint64_t> inspect(const std::string& dir) {
   if (!s.ok()) return error{"not_a_database", s.ToString()};
   if (std::find(names.begin(), names.end(), "log") == names.end())
     return error{"not_a_database", dir + " is a RocksDB database but not Tributary's (no 'log')"};
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, {}}, {"log", {}}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                      {"log", {}}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, cfs, &handles, &raw);
@@ -79,7 +79,8 @@ result<restore_report> restore(const std::string& from, const std::string& to, b
                      to + " is not empty; use --force to replace its contents with the backup"};
       for (const auto& entry : fs::directory_iterator(to)) {
         fs::remove_all(entry.path(), ec);
-        if (ec) return error{"io_error", "cannot remove " + entry.path().string() + ": " + ec.message()};
+        if (ec)
+          return error{"io_error", "cannot remove " + entry.path().string() + ": " + ec.message()};
       }
     }
   }

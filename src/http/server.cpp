@@ -64,8 +64,12 @@ std::shared_ptr<ssl::context> make_tls(const listener_options& opts) {
   return ctx;
 }
 
-beast::tcp_stream& lowest(beast::tcp_stream& s) { return s; }
-beast::tcp_stream& lowest(tls_stream& s) { return beast::get_lowest_layer(s); }
+beast::tcp_stream& lowest(beast::tcp_stream& s) {
+  return s;
+}
+beast::tcp_stream& lowest(tls_stream& s) {
+  return beast::get_lowest_layer(s);
+}
 
 response error_response(int status, const char* code, const char* message) {
   response r;
@@ -109,8 +113,9 @@ struct server::impl {
       if (open->load() >= opts.max_connections) {
         stats.connections_refused.fetch_add(1);
         if (!std::exchange(warned, true))
-          spdlog::warn("{} listener: {} connections open (server.max_connections): closing new ones",
-                       opts.name, opts.max_connections);
+          spdlog::warn(
+              "{} listener: {} connections open (server.max_connections): closing new ones",
+              opts.name, opts.max_connections);
         beast::error_code ignored;
         socket.close(ignored);
         continue;

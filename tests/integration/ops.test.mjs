@@ -541,6 +541,9 @@ describe('online backup', () => {
     const ok = await post({ to: path.join(srv.dir, 'empty-backup') });
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.json.last_seq, 0);
+    const slash = await post({ to: path.join(srv.dir, 'slash-backup') + '/' });
+    assert.equal(slash.status, 200, slash.text);
+    assert.equal(slash.json.path, path.join(srv.dir, 'slash-backup'));
   });
 
   test('backup needs the admin port when admin_listen uses port 0', async () => {

@@ -95,7 +95,8 @@ TEST_F(CheckpointTest, RestoreIntoANewDirectoryThenReopen) {
   append(*log, 10);
   ASSERT_TRUE(log->checkpoint((tmp_.path() / "backup").string()).ok());
   log.reset();
-  auto restored = restore((tmp_.path() / "backup").string(), (tmp_.path() / "copy").string(), false);
+  auto restored =
+      restore((tmp_.path() / "backup").string(), (tmp_.path() / "copy").string(), false);
   ASSERT_TRUE(restored.ok()) << restored.err().message;
   EXPECT_EQ(restored.value().last_seq, 10u);
   EXPECT_GT(restored.value().files, 0u);
