@@ -5,20 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "tributary/common/bytes.h"
+
 #include "tributary/eventlog/event_log.h"
 
 namespace tributary::eventlog {
 
-//! 8-byte big-endian, so RocksDB's byte order is numeric order.
-inline void put_be64(std::string& out, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
-}
-inline std::uint64_t get_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8 && i < static_cast<int>(s.size()); ++i)
-    v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
-}
 inline std::string seq_key(std::uint64_t seq) {
   std::string k;
   put_be64(k, seq);

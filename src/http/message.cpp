@@ -1,5 +1,7 @@
 #include "tributary/http/message.h"
 
+#include "tributary/common/bytes.h"
+
 namespace tributary::http {
 namespace {
 int hex(char c) {
@@ -42,45 +44,9 @@ std::string request::param(std::string_view name, std::string fallback) const {
 }
 
 std::string json_quote(std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
+  append_json_string(out, s);
   return out;
 }
 

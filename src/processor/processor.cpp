@@ -133,7 +133,12 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
     if (auto parsed = parse_iso8601(t->get<std::string>())) ts = *parsed;
 
   profile* target = nullptr;
-  if (res.profiles.empty()) {
+  // The oldest profile survives a merge. A missing record (never expected: ids and profiles are
+  // committed together) is treated as no match rather than trusted.
+  std::vector<profile*> found;
+  for (const auto& pid : res.profiles)
+    if (profile* p = load(pid)) found.push_back(p);
+  if (found.empty()) {
     std::string pid = pf::profile_id_for(rec.seq);
     profile p;
     p.id = pid;
@@ -143,10 +148,6 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
     target = &cache_.emplace(pid, std::move(p)).first->second;
     stats_.profiles_created.fetch_add(1);
   } else {
-    // The oldest profile survives a merge.
-    std::vector<profile*> found;
-    for (const auto& pid : res.profiles)
-      if (profile* p = load(pid)) found.push_back(p);
     std::sort(found.begin(), found.end(), [](profile* a, profile* b) {
       return a->created_at != b->created_at ? a->created_at < b->created_at : a->id < b->id;
     });
@@ -200,7 +201,7 @@ bool processor::commit(std::uint64_t last_seq) {
   for (const auto& k : history_deletes_) b.Delete(s_.history, k);
   for (const auto& [k, v] : history_puts_) b.Put(s_.history, k, v);
   std::string cursor;
-  pf::put_be64(cursor, last_seq);
+  put_be64(cursor, last_seq);
   b.Put(s_.meta, eventlog::event_log::cursor_key(kCursorName), cursor);
   // No fsync here: the WAL survives a process crash, and after a power loss the batch and its
   // cursor are lost together, so the events are simply processed again.

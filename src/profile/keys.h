@@ -4,18 +4,11 @@
 #include <string>
 #include <string_view>
 
+#include "tributary/common/bytes.h"
+
 #include "tributary/common/clock.h"
 
 namespace tributary::profile {
-
-inline void put_be64(std::string& out, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
-}
-inline std::uint64_t get_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
-  return v;
-}
 
 //! Profile ids are `use_` + 16 hex digits: fixed length, so history keys can be prefixed by them.
 constexpr std::size_t kProfileIdLength = 20;
