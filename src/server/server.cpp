@@ -153,12 +153,12 @@ int serve(const serve_options& opts) {
 
   std::uint16_t listen_port = 0, admin_port = 0;
   try {
-    http::listener_options lo_pub{cfg.server.listen.host,
-                                  cfg.server.listen.port,
-                                  cfg.server.limit.batch_bytes,
-                                  16 * 1024,
-                                  std::chrono::milliseconds(cfg.server.request_timeout),
-                                  "tracking"};
+    http::listener_options lo_pub;
+    lo_pub.host = cfg.server.listen.host;
+    lo_pub.port = cfg.server.listen.port;
+    lo_pub.body_limit = cfg.server.limit.batch_bytes;
+    lo_pub.timeout = std::chrono::milliseconds(cfg.server.request_timeout);
+    lo_pub.name = "tracking";
     lo_pub.header_timeout = std::chrono::milliseconds(cfg.server.header_timeout);
     lo_pub.max_connections = cfg.server.max_connections;
     if (cfg.server.tls) {
@@ -166,16 +166,11 @@ int serve(const serve_options& opts) {
       lo_pub.tls_key = cfg.server.tls->key;
     }
     listen_port = srv.add_listener(lo_pub, tracking);
-    http::listener_options lo_adm{cfg.server.admin_listen.host,
-                                  cfg.server.admin_listen.port,
-                                  1 << 20,
-                                  16 * 1024,
-                                  std::chrono::milliseconds(cfg.server.request_timeout),
-                                  "admin"};
-    lo_adm.header_timeout = lo_pub.header_timeout;
-    lo_adm.max_connections = cfg.server.max_connections;
-    lo_adm.tls_cert = lo_pub.tls_cert;
-    lo_adm.tls_key = lo_pub.tls_key;
+    http::listener_options lo_adm = lo_pub;  // same timeouts, limits and TLS
+    lo_adm.host = cfg.server.admin_listen.host;
+    lo_adm.port = cfg.server.admin_listen.port;
+    lo_adm.body_limit = 1 << 20;
+    lo_adm.name = "admin";
     admin_port = srv.add_listener(lo_adm, admin_handler);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
