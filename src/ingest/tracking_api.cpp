@@ -97,26 +97,23 @@ std::string violation_id(std::string_view message_id, const protocols::violation
 eventlog::append_item violation_event(const normalized_message& m, const protocols::violation& v,
                                       const std::string& source, millis now) {
   std::string id = violation_id(m.message_id, v);
+  const std::string event_name =
+      m.verdict.event_name.empty() ? call_type_name(m.type) : m.verdict.event_name;
+  const std::pair<const char*, std::string_view> properties[] = {
+      {"eventName", event_name},        {"eventType", call_type_name(m.type)},
+      {"eventMessageID", m.message_id}, {"sourceID", source},
+      {"sourceName", source},           {"violationType", v.type},
+      {"violationField", v.field},      {"violationDescription", v.description}};
   std::string j =
       "{\"type\":\"track\",\"event\":\"Violation Generated\",\"userId\":\"schema-violations\",";
   j += "\"messageId\":";
   append_string(j, id);
-  j += ",\"properties\":{\"eventName\":";
-  append_string(j, m.verdict.event_name.empty() ? call_type_name(m.type) : m.verdict.event_name);
-  j += ",\"eventType\":";
-  append_string(j, call_type_name(m.type));
-  j += ",\"eventMessageID\":";
-  append_string(j, m.message_id);
-  j += ",\"sourceID\":";
-  append_string(j, source);
-  j += ",\"sourceName\":";
-  append_string(j, source);
-  j += ",\"violationType\":";
-  append_string(j, v.type);
-  j += ",\"violationField\":";
-  append_string(j, v.field);
-  j += ",\"violationDescription\":";
-  append_string(j, v.description);
+  j += ",\"properties\":{";
+  bool first = true;
+  for (const auto& [key, value] : properties) {
+    append_key(j, key, first);
+    append_string(j, value);
+  }
   j += "},\"context\":{},\"integrations\":{},\"timestamp\":\"";
   append_iso8601(j, now);
   j += "\",\"receivedAt\":\"";
@@ -288,7 +285,8 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
     ++type_counts[static_cast<size_t>(m.type)];
     std::vector<eventlog::append_item> forwarded;  // stored right after the event itself
     if (in.plan && in.plan->forward_violations && m.verdict.event_name != kViolationEvent)
-      for (const auto& v : m.verdict.violations) forwarded.push_back(violation_event(m, v, *source, received_at));
+      for (const auto& v : m.verdict.violations)
+        forwarded.push_back(violation_event(m, v, *source, received_at));
     ar.items.push_back({*source + '\x1f' + m.message_id, std::move(m.json)});
     for (auto& f : forwarded) ar.items.push_back(std::move(f));
   };
@@ -323,7 +321,8 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
       std::string_view raw;
       if (sent.get_string().get(raw) == simdjson::SUCCESS) in.batch_sent_at = parse_iso8601(raw);
       if (!in.batch_sent_at)
-        return reject_all(400, "invalid_timestamp", "the batch's 'sentAt' must be an ISO-8601 date-time");
+        return reject_all(400, "invalid_timestamp",
+                          "the batch's 'sentAt' must be an ISO-8601 date-time");
     }
     int index = 0;
     for (auto item : items) add_item(item, std::nullopt, index++);
@@ -337,15 +336,15 @@ void tracking_api::handle(http::request req, std::function<void(response)> reply
   }
 
   // Hand off to the log writer; reply when the events are durable.
-  ar.done = [this, finish = std::move(finish), rejected = std::move(rejected),
-             type_counts, source = *source, started](eventlog::append_outcome out) {
+  ar.done = [this, finish = std::move(finish), rejected = std::move(rejected), type_counts,
+             source = *source, started](eventlog::append_outcome out) {
     using eventlog::append_status;
     if (out.status == append_status::ok) {
       for (size_t t = 0; t < type_counts.size(); ++t)
         if (type_counts[t])
-          stats_.events.add(
-              fmt::format("source=\"{}\",type=\"{}\"", source, call_type_name(static_cast<call_type>(t))),
-              type_counts[t]);
+          stats_.events.add(fmt::format("source=\"{}\",type=\"{}\"", source,
+                                        call_type_name(static_cast<call_type>(t))),
+                            type_counts[t]);
       stats_.ack_latency.observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       return finish(success_body(rejected));

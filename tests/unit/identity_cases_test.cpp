@@ -145,11 +145,8 @@ TEST_P(IdentityCase, ResolvesTo) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, IdentityCase, ::testing::ValuesIn(load_cases()),
                          [](const ::testing::TestParamInfo<identity_case>& info) {
-                           std::string n = info.param.file.substr(0, info.param.file.find('.')) +
-                                           "_" + info.param.name;
-                           for (auto& ch : n)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n + "_" + std::to_string(info.index);
+                           return test_support::case_test_name(info.param.file, info.param.name,
+                                                               info.index);
                          });
 
 }  // namespace
@@ -161,7 +158,8 @@ namespace {
 // Segment refuses an identify with 300 or more traits; 299 pass.
 TEST(IdentifyTraitsLimit, ThreeHundredTraitsAreRefused) {
   for (int n : {299, 300}) {
-    nlohmann::json msg = {{"type", "identify"}, {"userId", "u"}, {"traits", nlohmann::json::object()}};
+    nlohmann::json msg = {
+        {"type", "identify"}, {"userId", "u"}, {"traits", nlohmann::json::object()}};
     for (int i = 0; i < n; ++i) msg["traits"]["t" + std::to_string(i)] = i;
     std::string text = msg.dump();
     simdjson::dom::parser parser;

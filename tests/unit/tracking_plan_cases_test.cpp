@@ -20,7 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-nlohmann::json to_json(const YAML::Node& n) { return test_support::yaml_to_json(n); }
+nlohmann::json to_json(const YAML::Node& n) {
+  return test_support::yaml_to_json(n);
+}
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);
@@ -127,11 +129,8 @@ TEST_P(TrackingPlanCase, Conforms) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, TrackingPlanCase, ::testing::ValuesIn(load_cases()),
                          [](const ::testing::TestParamInfo<plan_case>& info) {
-                           std::string n = info.param.file.substr(0, info.param.file.find('.')) +
-                                           "_" + info.param.name;
-                           for (auto& ch : n)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n + "_" + std::to_string(info.index);
+                           return test_support::case_test_name(info.param.file, info.param.name,
+                                                               info.index);
                          });
 
 }  // namespace

@@ -2,6 +2,7 @@
 //! YAML → JSON for data-driven cases: unquoted scalars become numbers, booleans or null.
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -33,6 +34,15 @@ inline nlohmann::json yaml_to_json(const YAML::Node& n) {
   } catch (...) {
   }
   return s;
+}
+
+//! A gtest-safe name for a data-driven case: file stem, case name and index.
+inline std::string case_test_name(const std::string& file, const std::string& name,
+                                  std::size_t index) {
+  std::string n = file.substr(0, file.find('.')) + "_" + name;
+  for (auto& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n + "_" + std::to_string(index);
 }
 
 }  // namespace tributary::test_support
