@@ -66,14 +66,8 @@ class AdminApiTest : public ::testing::Test {
         "admin: {tokens: [admin-token]}\nsources:\n  web: {write_keys: [wk]}\n", "admin.yaml");
     EXPECT_TRUE(loaded.errors.empty());
     holder_ = std::make_unique<config::holder>(loaded.cfg);
-    eventlog::options o;
-    o.path = dir_.str();
-    o.sync = false;
-    o.min_free_bytes = 0;
-    o.clock = &clock_;
-    auto r = eventlog::event_log::open(o);
-    EXPECT_TRUE(r.ok());
-    if (r.ok()) log_ = std::move(r).value();
+    log_ = test_support::open_test_log(dir_, clock_);
+    EXPECT_TRUE(log_);
     admin_deps d;
     d.cfg = holder_.get();
     d.log = log_.get();

@@ -3,12 +3,14 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 
 #include "tributary/common/codec.h"
+#include "tributary/eventlog/event_log.h"
 
 namespace tributary::test_support {
 
@@ -53,6 +55,19 @@ inline std::string deflate_with(std::string_view in, int window_bits) {
 //! A gzip member holding `in`, as an SDK that gzips its body sends it.
 inline std::string gzip(std::string_view in) {
   return deflate_with(in, 15 + 16);
+}
+
+//! An event log in `dir` on `clock`, without fsync and without the free-disk check; null if it
+//! cannot be opened.
+inline std::unique_ptr<eventlog::event_log> open_test_log(const temp_dir& dir,
+                                                          const clock_source& clock) {
+  eventlog::options o;
+  o.path = dir.str();
+  o.sync = false;
+  o.min_free_bytes = 0;
+  o.clock = &clock;
+  auto r = eventlog::event_log::open(o);
+  return r.ok() ? std::move(r).value() : nullptr;
 }
 
 }  // namespace tributary::test_support

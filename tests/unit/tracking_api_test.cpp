@@ -36,14 +36,8 @@ class TrackingApiTest : public ::testing::Test {
     auto loaded = config::load_from_string(kConfig, "t.yaml");
     EXPECT_TRUE(loaded.errors.empty());
     holder_ = std::make_unique<config::holder>(loaded.cfg);
-    eventlog::options o;
-    o.path = dir_.str();
-    o.sync = false;
-    o.min_free_bytes = 0;
-    o.clock = &clock_;
-    auto r = eventlog::event_log::open(o);
-    EXPECT_TRUE(r.ok());
-    if (r.ok()) log_ = std::move(r).value();
+    log_ = test_support::open_test_log(dir_, clock_);
+    EXPECT_TRUE(log_);
     api_ = std::make_unique<tracking_api>(*holder_, *log_, clock_, stats_);
   }
 
