@@ -7,6 +7,10 @@
 
 #include <fstream>
 
+#include "admin/destinations_api.h"
+#include "admin/audiences_api.h"
+#include "admin/fql_api.h"
+#include "admin/json_response.h"
 #include "admin/ops.h"
 #include "tributary/common/codec.h"
 #include "tributary/common/time.h"
@@ -15,15 +19,6 @@ namespace tributary::admin {
 namespace {
 
 using http::response;
-
-response json_error(int status, const char* code, const std::string& message) {
-  nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
-  return response{status, "application/json", {}, j.dump()};
-}
-
-response json_ok(const nlohmann::json& j) {
-  return response{200, "application/json", {}, j.dump()};
-}
 
 std::size_t bounded_param(const http::request& req, const char* name, std::size_t def,
                           std::size_t max, bool& bad) {
@@ -154,12 +149,21 @@ response admin_api::route(const http::request& req) {
     for (const auto& s : cfg->sources)
       sources.push_back({{"name", s.name}, {"write_keys", s.write_keys.size()}});
     std::string err = d_.cfg->last_error();
+    nlohmann::json traits = nlohmann::json::array();
+    for (const auto& t : cfg->computed_traits)
+      if (!t.implicit) traits.push_back({{"key", t.key}, {"type", config::to_string(t.type)}});
+    nlohmann::json backfill = nullptr;
+    if (d_.processor)
+      backfill = {{"running", d_.processor->backfill_running.load()},
+                  {"profiles_done", d_.processor->backfill_done.load()},
+                  {"profiles_estimated", d_.processor->backfill_total.load()}};
     return json_ok({{"file", cfg->file},
+                    {"computed_traits", traits},
+                    {"backfill", backfill},
                     {"fingerprint", cfg->fingerprint},
                     {"loaded_at", format_iso8601(cfg->loaded_at)},
                     {"last_reload_error", err.empty() ? nlohmann::json() : nlohmann::json(err)},
-                    {"sources", sources},
-                    {"inactive_sections", cfg->inactive_sections}});
+                    {"sources", sources}});
   }
   if (path == "/admin/v1/tracking-plan/violations" && get) {
     nlohmann::json rows = nlohmann::json::array();
@@ -169,6 +173,11 @@ response admin_api::route(const http::request& req) {
     return json_ok(
         {{"window", "24h"}, {"active", cfg->tracking_plan != nullptr}, {"violations", rows}});
   }
+  if (path == "/admin/v1/fql" && req.method == "POST") return fql_route(req);
+  if (d_.profiles)
+    if (auto r = audiences_route(*d_.log, *d_.profiles, *cfg, req)) return std::move(*r);
+  if (d_.delivery)
+    if (auto r = destinations_route(*d_.delivery, *cfg, req)) return std::move(*r);
   if (path == "/admin/v1/backup" && req.method == "POST") return backup_route(*d_.log, req);
   if (path == "/admin/v1/reload" && req.method == "POST") {
     std::string err = d_.reload ? d_.reload() : "reload is not available";
@@ -240,10 +249,25 @@ response admin_api::metrics() const {
            "Events without a usable identifier (all blocked).", static_cast<double>(ps.unresolved.load()));
     single(out, "tributary_processor_commit_errors_total", "counter", "Failed processor commits.",
            static_cast<double>(ps.commit_errors.load()));
+    single(out, "tributary_computed_trait_updates_total", "counter",
+           "Computed-trait values that changed on a profile.",
+           static_cast<double>(ps.trait_changes.load()));
+    single(out, "tributary_computed_trait_rebuilds_total", "counter",
+           "Computed-trait states rebuilt from a profile's history (new or changed definitions).",
+           static_cast<double>(ps.trait_rebuilds.load()));
+    single(out, "tributary_timers_fired_total", "counter",
+           "Time-based re-evaluations of a profile (windows, days_since, audiences).",
+           static_cast<double>(ps.timers_fired.load()));
+    single(out, "tributary_timers_pending", "gauge", "Re-evaluation timers stored.",
+           static_cast<double>(std::max<std::int64_t>(0, ps.timers_pending.load())));
+    single(out, "tributary_backfill_running", "gauge",
+           "1 while computed traits or audiences are backfilled over all profiles.",
+           ps.backfill_running.load() ? 1.0 : 0.0);
   }
   single(out, "tributary_http_connections_open", "gauge", "Open HTTP connections.",
          static_cast<double>(d_.http ? d_.http->connections_open.load() : 0));
   render_ops_metrics(out, d_.http, d_.reloads);
+  if (d_.delivery) render_destination_metrics(out, *d_.delivery);
   single(out, "tributary_process_resident_memory_bytes", "gauge", "Resident set size.",
          static_cast<double>(resident_bytes()));
   single(out, "tributary_process_uptime_seconds", "gauge", "Seconds since start.",

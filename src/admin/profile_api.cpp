@@ -137,22 +137,29 @@ response profile_api::traits(const http::request& req, const profile::profile& p
   json traits = json::object();
   bool has_more = false;
   std::string last;
-  // Audiences and computed traits are not computed by this version, so those classes are empty.
-  if (cls.empty()) {
-    for (auto it = after.empty() ? p.traits.begin() : p.traits.upper_bound(after);
-         it != p.traits.end(); ++it) {
-      if (!include.empty() && !include.count(it->first)) continue;
-      if (traits.size() == limit) {
-        has_more = true;
-        break;
-      }
-      const auto& t = it->second;
-      traits[it->first] = verbose ? json{{"value", t.value},
-                                         {"source_id", t.source},
-                                         {"updated_at", format_iso8601(t.ts)}}
-                                  : t.value;
-      last = it->first;
+  // Without `class`: custom traits, then computed traits and audiences (true while a member)
+  // over them: a computed trait and a custom trait of the same key are one key on the profile. Implicit history terms of
+  // audience expressions (keys starting "__") are internal.
+  std::map<std::string, const profile::trait_value*> view;
+  if (cls.empty())
+    for (const auto& [k, t] : p.traits) view[k] = &t;
+  if (cls.empty() || cls == "computed_trait")
+    for (const auto& [k, t] : p.computed)
+      if (!k.starts_with("__")) view[k] = &t;
+  if (cls.empty() || cls == "audience")
+    for (const auto& [k, t] : p.audiences) view[k] = &t;
+  for (auto it = after.empty() ? view.begin() : view.upper_bound(after); it != view.end(); ++it) {
+    if (!include.empty() && !include.count(it->first)) continue;
+    if (traits.size() == limit) {
+      has_more = true;
+      break;
     }
+    const auto& t = *it->second;
+    traits[it->first] = verbose ? json{{"value", t.value},
+                                       {"source_id", t.source},
+                                       {"updated_at", format_iso8601(t.ts)}}
+                                : t.value;
+    last = it->first;
   }
   return ok({{"traits", traits}, {"cursor", cursor(req, has_more, last)}});
 }

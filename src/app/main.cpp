@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/backup_cli.h"
+#include "app/eval_cli.h"
 #include "tributary/config/config.h"
 #include "tributary/server/server.h"
 
@@ -27,6 +28,9 @@ constexpr const char* kUsage = R"(usage:
   tributary restore --from DIR --config FILE [--force]
       Copies a backup into FILE's storage.path; the server must be stopped. --force replaces
       a non-empty storage.path.
+  tributary eval 'EXPRESSION' < event.json
+      Evaluates an FQL expression on the JSON event read from standard input and prints the
+      result, or the error with its line and column (exit 1).
   tributary version
 )";
 
@@ -112,6 +116,7 @@ int main(int argc, char** argv) {
     return check_config(args[1]);
   }
   if (cmd == "backup") return tributary::app::backup_command(args);
+  if (cmd == "eval") return tributary::app::eval_command(args);
   if (cmd == "restore") return tributary::app::restore_command(args);
   if (cmd == "serve") {
     tributary::server::serve_options opts;

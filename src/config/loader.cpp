@@ -7,7 +7,11 @@
 #include <sstream>
 #include <tuple>
 
+#include "config/destinations_loader.h"
 #include "config/tracking_plan_loader.h"
+#include "config/traits_loader.h"
+#include "config/audiences_loader.h"
+#include "config/destinations_compile.h"
 #include "config/yaml_reader.h"
 
 namespace tributary::config {
@@ -231,7 +235,6 @@ load_result load_from_string(const std::string& text, const std::string& file) {
     out.errors.push_back({file, 1, 1, "the file is empty; at least one source is needed"});
     return out;
   }
-  static const char* kDeferred[] = {"computed_traits", "audiences", "destinations"};
   if (r.check_map(root, "the top level",
                   {"server", "storage", "admin", "sources", "identity", "processor", "tracking_plan",
                    "computed_traits", "audiences", "destinations"})) {
@@ -240,20 +243,16 @@ load_result load_from_string(const std::string& text, const std::string& file) {
     if (auto n = root["admin"]) read_admin(r, n, c->admin);
     if (auto n = root["tracking_plan"]) c->tracking_plan = read_tracking_plan(r, n);
     if (auto n = root["identity"]) read_identity(r, n, c->identity);
+    if (auto n = root["computed_traits"]) c->computed_traits = read_computed_traits(r, n);
+    if (auto n = root["audiences"]) c->audiences = read_audiences(r, n, c->computed_traits);
     if (auto n = root["processor"]) read_processor(r, n, c->processor);
+    if (auto n = root["destinations"]) c->destinations = read_destinations(r, n, root);
+    compile_destinations(r, *c);
     for (const auto& p : c->identity.blocked_patterns) c->identity.blocked_regex.emplace_back(p, std::regex::ECMAScript);
     if (auto n = root["sources"]) {
       read_sources(r, n, *c);
     } else {
       r.error_at(root, "no 'sources': at least one source with write_keys is needed");
-    }
-    for (const char* section : kDeferred) {
-      if (auto n = root[section]) {
-        r.check_env_everywhere(n);
-        c->inactive_sections.push_back(section);
-        out.warnings.push_back(fmt::format(
-            "{}: section '{}' is accepted but not active yet in this version", file, section));
-      }
     }
   }
   out.errors = r.errors();

@@ -102,6 +102,11 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
       {"ids", ids_opts},
       {"profiles", log_opts},
       {"history", log_opts},
+      {"outbox", rocksdb::ColumnFamilyOptions()},
+      {"dlq", rocksdb::ColumnFamilyOptions()},
+      {"traits", rocksdb::ColumnFamilyOptions()},
+      {"timers", rocksdb::ColumnFamilyOptions()},
+      {"audiences", rocksdb::ColumnFamilyOptions()},
   };
   auto s = rocksdb::DB::Open(db_opts, opts.path, cfs, &log->handles_, &log->db_);
   if (!s.ok()) return error{"storage_open_failed", describe(s)};
@@ -109,7 +114,9 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   log->dedupe_cf_ = log->handles_[2];
   log->meta_cf_ = log->handles_[3];
   log->rejections_cf_ = log->handles_[4];
-  log->state_ = {log->db_, log->handles_[5], log->handles_[6], log->handles_[7], log->meta_cf_};
+  log->state_ = {log->db_,        log->handles_[5],  log->handles_[6],  log->handles_[7],
+                 log->meta_cf_,   log->handles_[8],  log->handles_[9],  log->handles_[10],
+                 log->handles_[11], log->handles_[12]};
 
   // Resume the sequence: the larger of the stored high-water mark and the last key.
   std::uint64_t last = 0;

@@ -13,19 +13,36 @@ namespace tributary::processor {
 namespace pf = tributary::profile;
 using pf::profile;
 
-processor::processor(eventlog::event_log& log, const config::holder& cfg)
-    : log_(log), cfg_(cfg), s_(log.state()) {
+processor::processor(eventlog::event_log& log, const config::holder& cfg, const clock_source* clock)
+    : log_(log),
+      cfg_(cfg),
+      s_(log.state()),
+      clock_(clock ? *clock : system_clock_),
+      batch_(std::make_unique<rocksdb::WriteBatch>()) {
   cursor_.store(log_.cursor(kCursorName));
+  std::uint64_t timers = 0;
+  s_.db->GetIntProperty(s_.timers, "rocksdb.estimate-num-keys", &timers);
+  stats_.timers_pending.store(static_cast<std::int64_t>(timers));
+  resubmit_pending_emits();
 }
 
 processor::~processor() {
   stop();
+  // Appends of synthesized events report back into stats_: wait for them (the log outlives us).
+  for (int i = 0; i < 5000 && stats_.emits_in_flight.load() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void processor::start() {
   thread_ = std::thread([this] {
     while (!stopping_.load()) {
-      if (run_once() == 0) log_.wait_for(cursor_.load(), std::chrono::milliseconds(200));
+      if (run_once() > 0) continue;
+      // Sleep until an event arrives, the next timer is due, or 200 ms pass.
+      auto wait = std::chrono::milliseconds(200);
+      if (auto due = next_timer())
+        wait = std::clamp(std::chrono::milliseconds(*due - clock_.now_ms()),
+                          std::chrono::milliseconds(1), wait);
+      log_.wait_for(cursor_.load(), wait);
     }
   });
 }
@@ -37,21 +54,30 @@ void processor::stop() {
 
 std::size_t processor::run_once() {
   auto cfg = cfg_.get();
+  cfg_now_ = cfg.get();
+  now_ = clock_.now_ms();
+  start_backfill_if_needed(*cfg);
   auto records = log_.read(cursor_.load(), cfg->processor.batch_events);
-  if (records.empty()) return 0;
   for (const auto& rec : records) process(rec, *cfg);
-  if (!commit(records.back().seq)) {
+  std::size_t handled = records.size() + run_timers(*cfg);
+  std::size_t visited = backfill_step(*cfg);
+  if (handled == 0 && visited == 0) return 0;
+  if (!commit(records.empty() ? cursor_.load() : records.back().seq)) {
     // Memory ran ahead of the database: forget it and replay from the stored cursor.
     cache_.clear();
     dirty_.clear();
     id_overlay_.clear();
     history_puts_.clear();
     history_deletes_.clear();
+    pending_emits_.clear();
+    merged_now_.clear();
+    batch_->Clear();
+    for (auto* st : stages_) st->aborted();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     return 0;
   }
   evict(cfg->processor.cache_profiles);
-  return records.size();
+  return handled + visited;
 }
 
 profile* processor::load(const std::string& id) {
@@ -61,6 +87,7 @@ profile* processor::load(const std::string& id) {
   auto j = nlohmann::json::parse(v, nullptr, false);
   if (j.is_discarded()) return nullptr;
   auto [it, _] = cache_.emplace(id, pf::from_json(j));
+  if (it->second.merged_into.empty()) ensure_states(it->second, *cfg_now_);
   return &it->second;
 }
 
@@ -81,6 +108,8 @@ std::optional<std::string> processor::find(const std::string& key) {
 }
 
 void processor::merge(profile& winner, profile& loser) {
+  auto loser_audiences = loser.audiences;
+  std::string loser_id = loser.id;
   winner.absorb(loser);
   for (const auto& id : loser.ids) id_overlay_[id.type + ":" + id.value] = winner.id;
   // Move the loser's history under the winner: what is stored, and what is pending.
@@ -101,6 +130,9 @@ void processor::merge(profile& winner, profile& loser) {
   forward.id = loser.id;
   forward.merged_into = winner.id;
   loser = std::move(forward);
+  for (const auto& [key, t] : loser_audiences)
+    batch_->Delete(s_.audiences, member_key(key, loser_id));
+  merged_now_.insert(winner.id);
   dirty_.insert(loser.id);
   dirty_.insert(winner.id);
   stats_.merges.fetch_add(1);
@@ -115,6 +147,7 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
   auto ids = identity::extract(ev, cfg.identity, known);
   if (ids.empty()) {
     stats_.unresolved.fetch_add(1);
+    for (auto* st : stages_) st->on_event({rec, ev, nullptr, cfg, now_}, *batch_);
     return;
   }
   auto ids_of = [&](const std::string& pid) {
@@ -145,6 +178,9 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
     p.created_at = rec.received_at;
     p.first_message_id = message_id;
     p.first_source_id = rec.source;
+    for (const auto& d : cfg.computed_traits)
+      if (d.type != config::trait_type::days_since)
+        p.trait_states[d.key].fingerprint = d.fingerprint;
     target = &cache_.emplace(pid, std::move(p)).first->second;
     stats_.profiles_created.fetch_add(1);
   } else {
@@ -153,6 +189,7 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
     });
     target = found.front();
     for (size_t i = 1; i < found.size(); ++i) merge(*target, *found[i]);
+    if (found.size() > 1) ensure_states(*target, cfg);  // states built for other definitions
   }
   for (const auto& id : res.ids) {
     if (!target->has_id(id.type, id.value))
@@ -161,6 +198,12 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
     id_overlay_[id.key()] = target->id;
   }
 
+  if (rec.source == kSynthesizedSource) {
+    // Our own audience/trait change events: already reflected in the profile; not activity.
+    dirty_.insert(target->id);
+    for (auto* st : stages_) st->on_event({rec, ev, target, cfg, now_}, *batch_);
+    return;
+  }
   const std::string type = ev.value("type", "");
   auto apply_traits = [&](const nlohmann::json* traits) {
     if (traits && traits->is_object())
@@ -188,12 +231,15 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
   target->last_message_id = message_id;
   target->last_source_id = rec.source;
   target->updated_at = std::max(target->updated_at, rec.received_at);
+  observe_traits(*target, ev, ts, rec.seq, cfg);
+  refresh_profile(*target, cfg, "e" + std::to_string(rec.seq));
   history_puts_[pf::history_key(target->id, ts, rec.seq)] = pf::history_value(rec.source, rec.json);
   dirty_.insert(target->id);
+  for (auto* st : stages_) st->on_event({rec, ev, target, cfg, now_}, *batch_);
 }
 
 bool processor::commit(std::uint64_t last_seq) {
-  rocksdb::WriteBatch b;
+  rocksdb::WriteBatch& b = *batch_;
   for (const auto& pid : dirty_)
     if (auto it = cache_.find(pid); it != cache_.end())
       b.Put(s_.profiles, pid, pf::to_json(it->second).dump());
@@ -202,6 +248,7 @@ bool processor::commit(std::uint64_t last_seq) {
   for (const auto& [k, v] : history_puts_) b.Put(s_.history, k, v);
   std::string cursor;
   put_be64(cursor, last_seq);
+  stage_emits(b);
   b.Put(s_.meta, eventlog::event_log::cursor_key(kCursorName), cursor);
   // No fsync here: the WAL survives a process crash, and after a power loss the batch and its
   // cursor are lost together, so the events are simply processed again.
@@ -212,11 +259,18 @@ bool processor::commit(std::uint64_t last_seq) {
     return false;
   }
   stats_.commits.fetch_add(1);
+  b.Clear();
   dirty_.clear();
   id_overlay_.clear();
   history_puts_.clear();
   history_deletes_.clear();
   cursor_.store(last_seq);
+  merged_now_.clear();
+  std::vector<std::pair<std::string, std::string>> emits;
+  for (auto& ev : pending_emits_) emits.emplace_back(ev["messageId"].get<std::string>(), ev.dump());
+  pending_emits_.clear();
+  submit_emits(std::move(emits));
+  for (auto* st : stages_) st->committed();
   return true;
 }
 

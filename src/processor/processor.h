@@ -2,6 +2,7 @@
 //! The processor: consumes the log in order and keeps identities, profiles and history.
 #include <atomic>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -9,9 +10,15 @@
 #include <unordered_set>
 #include <vector>
 
+#include "processor/stage.h"
+#include "traits/engine.h"
 #include "tributary/config/holder.h"
 #include "tributary/eventlog/event_log.h"
 #include "tributary/profile/profile.h"
+
+namespace rocksdb {
+class WriteBatch;
+}
 
 namespace tributary::processor {
 
@@ -24,6 +31,16 @@ struct processor_stats {
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> commit_errors{0};
   std::atomic<std::int64_t> last_event_received_at{0};
+  std::atomic<std::uint64_t> trait_changes{0};     //!< computed-trait values that changed
+  std::atomic<std::uint64_t> trait_rebuilds{0};    //!< trait states rebuilt from history
+  std::atomic<std::uint64_t> timers_fired{0};      //!< time-based re-evaluations run
+  std::atomic<std::int64_t> timers_pending{0};     //!< timers stored (approximate after restart)
+  std::atomic<bool> backfill_running{false};       //!< a backfill pass over all profiles is on
+  std::atomic<std::uint64_t> backfill_done{0};     //!< profiles visited by the current pass
+  std::atomic<std::uint64_t> backfill_total{0};    //!< profiles estimated at the pass's start
+  std::atomic<std::uint64_t> audience_changes{0};  //!< profiles entering or leaving an audience
+  std::atomic<std::uint64_t> synthesized{0};       //!< Engage-style events appended to the log
+  std::atomic<std::int64_t> emits_in_flight{0};    //!< synthesized events submitted, not yet acked
 };
 
 //! Runs on its own thread (start/stop) or synchronously in tests (run_once). The only writer of
@@ -31,19 +48,30 @@ struct processor_stats {
 //! cursor in one RocksDB WriteBatch, so a crash replays from the cursor without double counting.
 class processor {
  public:
-  processor(eventlog::event_log& log, const config::holder& cfg);
+  //! `clock` decides "now" for windows, timers and days_since (the system clock if null).
+  processor(eventlog::event_log& log, const config::holder& cfg,
+            const clock_source* clock = nullptr);
   ~processor();
   processor(const processor&) = delete;
   processor& operator=(const processor&) = delete;
 
+  //! Adds a stage run after each event, in the order added. Call before start().
+  void add_stage(stage* s) { stages_.push_back(s); }
   void start();
   void stop();
-  //! Processes up to one batch of available events and commits; returns how many.
+  //! Processes up to one batch of available events, due timers and a step of any backfill, and
+  //! commits; returns how many events and timers it handled.
   std::size_t run_once();
+  //! The earliest stored timer, if any.
+  std::optional<millis> next_timer() const;
   std::uint64_t cursor() const { return cursor_.load(); }
   const processor_stats& counters() const { return stats_; }
   std::size_t cached_profiles() const { return cache_size_.load(); }
   static constexpr const char* kCursorName = "processor";
+  //! Source of the events the processor appends (audience and computed-trait changes).
+  static constexpr const char* kSynthesizedSource = "engage";
+  //! Key of a member row in the audiences column family.
+  static std::string member_key(const std::string& audience, const std::string& profile_id);
 
  private:
   void process(const eventlog::log_record& rec, const config::config& cfg);
@@ -52,6 +80,28 @@ class processor {
   void merge(profile::profile& winner, profile::profile& loser);
   bool commit(std::uint64_t last_seq);
   void evict(std::size_t cap);
+  // Computed traits (processor_traits.cpp).
+  void ensure_states(profile::profile& p, const config::config& cfg);
+  void rebuild_states(profile::profile& p, const std::vector<const config::computed_trait*>& defs);
+  void observe_traits(profile::profile& p, const nlohmann::json& ev, millis ts, std::uint64_t seq,
+                      const config::config& cfg);
+  void refresh_profile(profile::profile& p, const config::config& cfg, const std::string& trigger,
+                       bool backfill = false);
+  // Audiences and synthesized events (processor_audiences.cpp).
+  std::optional<millis> evaluate_audiences(profile::profile& p, const config::config& cfg,
+                                           const std::string& trigger, bool backfill);
+  nlohmann::json synthesized(const profile::profile& p, const config::config& cfg,
+                             nlohmann::json personas, const std::string& message_id);
+  void emit_audience_change(const profile::profile& p, const config::audience& a, bool member,
+                            const config::config& cfg, const std::string& trigger, bool backfill);
+  void emit_trait_changes(const profile::profile& p, const std::vector<traits::change>& changes,
+                          const config::config& cfg, const std::string& trigger);
+  void stage_emits(rocksdb::WriteBatch& b);
+  void submit_emits(std::vector<std::pair<std::string, std::string>> emits);
+  void resubmit_pending_emits();
+  std::size_t run_timers(const config::config& cfg);
+  std::size_t backfill_step(const config::config& cfg);
+  void start_backfill_if_needed(const config::config& cfg);
 
   eventlog::event_log& log_;
   const config::holder& cfg_;
@@ -61,6 +111,18 @@ class processor {
   std::unordered_map<std::string, std::string> id_overlay_;  // pending "type:value" → profile id
   std::map<std::string, std::string> history_puts_;
   std::vector<std::string> history_deletes_;
+  std::vector<stage*> stages_;
+  system_clock_source system_clock_;
+  const clock_source& clock_;
+  millis now_ = 0;                           //!< the clock, read once per batch
+  const config::config* cfg_now_ = nullptr;  //!< the snapshot of the running batch
+  std::string traits_version_;  //!< fingerprint of the computed-trait set the states follow
+  std::optional<std::string> backfill_from_;       //!< next profile id of the running backfill pass
+  std::vector<nlohmann::json> pending_emits_;      //!< synthesized events of the running batch
+  std::unordered_set<std::string> merged_now_;     //!< profiles that absorbed others this batch
+  std::unordered_set<std::string> wanted_traits_;  //!< computed traits some destination takes
+  std::string wanted_for_;  //!< fingerprint of the config wanted_traits_ was built from
+  std::unique_ptr<rocksdb::WriteBatch> batch_;  //!< stage rows since the last commit
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> cursor_{0};

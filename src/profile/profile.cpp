@@ -61,6 +61,17 @@ void profile::absorb(const profile& other) {
     last_message_id = other.last_message_id;
     last_source_id = other.last_source_id;
   }
+  merge_traits(computed, other.computed);
+  for (const auto& [k, t] : other.audiences) audiences.try_emplace(k, t);
+  for (const auto& [key, st] : other.trait_states) {
+    auto it = trait_states.find(key);
+    if (it == trait_states.end())
+      trait_states[key] = st;
+    else if (it->second.fingerprint == st.fingerprint)
+      it->second.merge(st);
+    else
+      it->second.fingerprint.clear();  // built for different definitions: rebuild from history
+  }
   merged_from.push_back(other.id);
   for (const auto& m : other.merged_from) merged_from.push_back(m);
 }
@@ -78,7 +89,13 @@ nlohmann::json to_json(const profile& p) {
   nlohmann::json groups = nlohmann::json::object();
   for (const auto& [gid, g] : p.groups)
     groups[gid] = {{"traits", traits_json(g.traits)}, {"t", g.ts}};
+  nlohmann::json states = nlohmann::json::object();
+  for (const auto& [k, st] : p.trait_states) states[k] = to_json(st);
   return {{"id", p.id},
+          {"computed", traits_json(p.computed)},
+          {"states", std::move(states)},
+          {"timer", p.timer_due},
+          {"audiences", traits_json(p.audiences)},
           {"created_at", p.created_at},
           {"updated_at", p.updated_at},
           {"ids", ids},
@@ -112,6 +129,11 @@ profile from_json(const nlohmann::json& j) {
   p.last_message_id = j.value("last_message_id", "");
   p.last_source_id = j.value("last_source_id", "");
   p.merged_from = j.value("merged_from", std::vector<std::string>{});
+  p.computed = traits_from(j.value("computed", nlohmann::json::object()));
+  const nlohmann::json states = j.value("states", nlohmann::json::object());
+  for (const auto& [k, st] : states.items()) p.trait_states[k] = trait_state_from_json(st);
+  p.timer_due = j.value("timer", millis{0});
+  p.audiences = traits_from(j.value("audiences", nlohmann::json::object()));
   return p;
 }
 

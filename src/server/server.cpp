@@ -15,6 +15,9 @@
 #include "tributary/eventlog/event_log.h"
 #include "tributary/http/server.h"
 #include "tributary/ingest/tracking_api.h"
+#include "delivery/router_stage.h"
+#include "delivery/service.h"
+#include "delivery/policy.h"
 #include "processor/processor.h"
 #include "tributary/profile/profile_store.h"
 
@@ -133,7 +136,18 @@ int serve(const serve_options& opts) {
     return err;
   };
 
-  processor::processor proc(*log, holder);
+  // Delivery is declared before the processor: the processor's stage calls into it until the
+  // processor has stopped.
+  delivery::service delivery(*log, holder, clock);
+  delivery::router_stage router(log->state(), clock, &delivery);
+  processor::processor proc(*log, holder, &clock);
+  router.set_decide([random = transform::default_random_source()](
+                        const config::destination& d, const processor::event_context& ctx,
+                        nlohmann::ordered_json& event) {
+    return delivery::decide(d, ctx, event, random);
+  });
+  proc.add_stage(&router);
+  delivery.start();
   proc.start();
   profile::profile_reader profiles(*log);
 
@@ -149,6 +163,7 @@ int serve(const serve_options& opts) {
   deps.profiles = &profiles;
   deps.processor = &proc.counters();
   deps.processor_cursor = [&proc] { return proc.cursor(); };
+  deps.delivery = &delivery;
   admin::admin_api admin_handler(deps);
 
   std::uint16_t listen_port = 0, admin_port = 0;
@@ -201,6 +216,7 @@ int serve(const serve_options& opts) {
   spdlog::info("stopping: no new connections; finishing in-flight requests");
   srv.stop(std::chrono::milliseconds(holder.get()->server.shutdown_timeout));
   proc.stop();
+  delivery.stop();
   log->stop();
   spdlog::info("stopped cleanly (last sequence {})", log->last_seq());
   return 0;

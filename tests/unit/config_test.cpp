@@ -93,7 +93,6 @@ TEST(ConfigLoad, MinimalFileGetsEveryDefault) {
   EXPECT_EQ(c.storage.max_pending_bytes, 64ull << 20);
   EXPECT_TRUE(c.admin.tokens.empty());
   EXPECT_EQ(c.admin.space, "default");
-  EXPECT_TRUE(c.inactive_sections.empty());
   EXPECT_EQ(c.file, kFile);
 }
 
@@ -575,9 +574,9 @@ TEST(ConfigEnv, UnterminatedReferenceIsKeptLiterally) {
   EXPECT_EQ(c.admin.space, "a${b");
 }
 
-// ---- sections not active yet ----
+// ---- every section is active ----
 
-TEST(ConfigDeferred, AcceptedWithOneWarningEach) {
+TEST(ConfigSections, AllActiveWithoutWarnings) {
   auto r = load(std::string(kSources) + R"(
 identity:
   priority: [user_id, email]
@@ -589,18 +588,8 @@ destinations:
   braze: {type: webhook, url: "https://example.test/"}
 )");
   const auto& c = ok(r);
-  // identity is active (it configures the processor); the other three are not yet.
-  EXPECT_EQ(c.inactive_sections,
-            (std::vector<std::string>{"computed_traits", "audiences", "destinations"}));
   EXPECT_EQ(c.identity.priority, (std::vector<std::string>{"user_id", "email"}));
-  ASSERT_EQ(r.warnings.size(), 3u);
-  for (const char* s : {"computed_traits", "audiences", "destinations"}) {
-    bool found = false;
-    for (const auto& w : r.warnings)
-      found = found || w.find(std::string("'") + s + "'") != std::string::npos;
-    EXPECT_TRUE(found) << s;
-  }
-  EXPECT_NE(r.warnings[0].find(kFile), std::string::npos);
+  EXPECT_TRUE(r.warnings.empty());
 }
 
 // ---- the shipped default ----

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "ingest/normalize.h"
+#include "pipeline_util.h"
 #include "processor/processor.h"
 #include "test_util.h"
 #include "tributary/config/holder.h"
@@ -71,25 +72,9 @@ TEST_P(IdentityCase, ResolvesTo) {
   auto& log = *opened.value();
 
   // Each event is its own append, received one second after the previous one.
-  simdjson::dom::parser parser;
   for (const auto& ev : c.events) {
-    std::string msg = test_support::yaml_to_json(ev).dump();
-    simdjson::dom::element root;
-    ASSERT_EQ(parser.parse(msg).get(root), simdjson::SUCCESS);
-    ingest::normalize_input in;
-    in.received_at = clock.now_ms();
-    auto n = ingest::normalize(root, std::nullopt, in);
-    ASSERT_TRUE(n.ok()) << msg << ": " << n.err().message;
-    std::promise<eventlog::append_outcome> done;
-    eventlog::append_request req;
-    req.source = "s";
-    req.received_at = clock.now_ms();
-    req.items.push_back({"s\x1f" + n.value().message_id, n.value().json});
-    req.done = [&done](eventlog::append_outcome o) { done.set_value(std::move(o)); };
-    log.submit(std::move(req));
-    auto fut = done.get_future();
-    ASSERT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-    ASSERT_EQ(fut.get().status, eventlog::append_status::ok);
+    test_support::append_normalized(log, test_support::yaml_to_json(ev).dump(), clock.now_ms());
+    if (HasFatalFailure()) return;
     clock.advance(1000);
   }
   processor::processor proc(log, holder);

@@ -12,6 +12,10 @@
 #include "admin/profile_api.h"
 #include "processor/processor.h"
 
+namespace tributary::delivery {
+class service;
+}
+
 namespace tributary::admin {
 
 //! What the admin API reads; owned by the server wiring, outlives the handler.
@@ -30,6 +34,8 @@ struct admin_deps {
   const profile::profile_reader* profiles = nullptr;
   const processor::processor_stats* processor = nullptr;
   std::function<std::uint64_t()> processor_cursor;
+  //! Destination delivery (null when not running).
+  delivery::service* delivery = nullptr;
 };
 
 //! Answers admin requests on io threads. Bearer (or Basic user-name) token auth on all but

@@ -9,6 +9,10 @@
 #include <vector>
 
 #include "tributary/common/clock.h"
+#include "tributary/config/destinations.h"
+#include "tributary/config/audiences.h"
+#include "tributary/config/destination_programs.h"
+#include "tributary/config/computed_traits.h"
 #include "tributary/protocols/plan.h"
 
 namespace tributary::config {
@@ -97,7 +101,10 @@ struct config {
   std::vector<source> sources;
   std::unordered_map<std::string, std::string> source_by_write_key;
   std::shared_ptr<const protocols::plan> tracking_plan;  //!< null when the section is absent
-  std::vector<std::string> inactive_sections;            //!< present but not implemented yet.
+  std::vector<destination> destinations;                 //!< in file order
+  std::vector<destination_programs> routing;  //!< compiled expressions, one per destination
+  std::vector<computed_trait> computed_traits;  //!< `computed_traits`, then audiences' implicit ones
+  std::vector<audience> audiences;  //!< in evaluation order: referenced audiences first
   std::string file;                                      //!< where it came from
   std::string fingerprint;                               //!< sha256 of the text, first 16 hex chars
   millis loaded_at = 0;

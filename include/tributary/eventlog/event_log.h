@@ -137,6 +137,11 @@ class event_log {
     rocksdb::ColumnFamilyHandle* profiles = nullptr;  //!< profile id → profile record
     rocksdb::ColumnFamilyHandle* history = nullptr;   //!< profile id, time, seq → event
     rocksdb::ColumnFamilyHandle* meta = nullptr;      //!< cursors
+    rocksdb::ColumnFamilyHandle* outbox = nullptr;    //!< destination, seq → request to deliver
+    rocksdb::ColumnFamilyHandle* dlq = nullptr;       //!< destination, seq → dead letter
+    rocksdb::ColumnFamilyHandle* traits = nullptr;    //!< profile id, trait key → trait state
+    rocksdb::ColumnFamilyHandle* timers = nullptr;    //!< due time, profile id → timer
+    rocksdb::ColumnFamilyHandle* audiences = nullptr; //!< audience key, profile id → membership
   };
   const state_handles& state() const { return state_; }
   static std::string cursor_key(const std::string& name) { return "cursor/" + name; }

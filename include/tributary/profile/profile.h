@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tributary/common/clock.h"
+#include "tributary/profile/trait_state.h"
 
 namespace tributary::profile {
 
@@ -44,6 +45,13 @@ struct profile {
   std::string first_message_id, first_source_id, last_message_id, last_source_id;
   std::string merged_into;
   std::vector<std::string> merged_from;
+  //! Computed traits: their current values (ts = when the value last changed) and the state
+  //! they are computed from, by trait key.
+  std::map<std::string, trait_value> computed;
+  std::map<std::string, trait_state> trait_states;
+  millis timer_due = 0;  //!< the pending re-evaluation timer, 0 = none
+  //! Audiences the profile is in: value true, ts = when it entered.
+  std::map<std::string, trait_value> audiences;
 
   //! Sets a trait unless a newer value is already there (ties: the later event wins).
   bool set_trait(const std::string& key, const nlohmann::json& value, millis ts,
