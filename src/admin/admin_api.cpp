@@ -7,11 +7,12 @@
 
 #include <fstream>
 
-#include "admin/destinations_api.h"
 #include "admin/audiences_api.h"
+#include "admin/destinations_api.h"
 #include "admin/fql_api.h"
 #include "admin/json_response.h"
 #include "admin/ops.h"
+#include "delivery/tester.h"
 #include "tributary/common/codec.h"
 #include "tributary/common/time.h"
 
@@ -86,8 +87,11 @@ response admin_api::route(const http::request& req) {
   if (path == "/healthz") return json_ok({{"status", "ok"}});
   if (path == "/readyz") {
     bool ok = d_.log->writable() && !d_.log->disk_low();
-    const char* status = ok ? "ready" : d_.log->disk_low() ? "disk nearly full" : "storage not writable";
-    return response{ok ? 200 : 503, "application/json", {}, nlohmann::json{{"status", status}}.dump()};
+    const char* status = ok                   ? "ready"
+                         : d_.log->disk_low() ? "disk nearly full"
+                                              : "storage not writable";
+    return response{
+        ok ? 200 : 503, "application/json", {}, nlohmann::json{{"status", status}}.dump()};
   }
   if (path == "/metrics") return metrics();
 
@@ -174,6 +178,9 @@ response admin_api::route(const http::request& req) {
         {{"window", "24h"}, {"active", cfg->tracking_plan != nullptr}, {"violations", rows}});
   }
   if (path == "/admin/v1/fql" && req.method == "POST") return fql_route(req);
+  if (path.starts_with("/admin/v1/destinations/") && path.ends_with("/test") &&
+      req.method == "POST")
+    return tester_route(*cfg, req);
   if (d_.profiles)
     if (auto r = audiences_route(*d_.log, *d_.profiles, *cfg, req)) return std::move(*r);
   if (d_.delivery)
@@ -187,6 +194,27 @@ response admin_api::route(const http::request& req) {
   return json_error(404, "not_found", "no such admin endpoint");
 }
 
+// POST /admin/v1/destinations/{name}/test: Segment's Event Tester, against the profile the
+// event's userId or anonymousId resolves to.
+response admin_api::tester_route(const config::config& cfg, const http::request& req) const {
+  std::string_view rest = std::string_view(req.path).substr(std::strlen("/admin/v1/destinations/"));
+  std::string name = http::url_decode(rest.substr(0, rest.size() - std::strlen("/test")), false);
+  const config::destination* d = nullptr;
+  for (const auto& x : cfg.destinations)
+    if (x.name == name) d = &x;
+  if (!d) return json_error(404, "not_found", fmt::format("no destination named '{}'", name));
+  auto event = nlohmann::ordered_json::parse(req.body, nullptr, false);
+  if (!event.is_object()) return json_error(400, "validation_error", "the body must be an event");
+  std::optional<profile::profile> p;
+  if (d_.profiles) {
+    if (event.contains("userId") && event["userId"].is_string())
+      p = d_.profiles->find("user_id", event["userId"].get<std::string>());
+    if (!p && event.contains("anonymousId") && event["anonymousId"].is_string())
+      p = d_.profiles->find("anonymous_id", event["anonymousId"].get<std::string>());
+  }
+  return json_ok(delivery::test_event(cfg, *d, event, p ? &*p : nullptr, d_.clock->now_ms()));
+}
+
 response admin_api::metrics() const {
   std::string out;
   out.reserve(4096);
@@ -194,7 +222,9 @@ response admin_api::metrics() const {
   counter_family(out, "tributary_ingest_requests_total",
                  "Tracking API requests by endpoint and status.", in.requests);
   counter_family(out, "tributary_ingest_events_total",
-                 "Events acknowledged, by source and type (duplicates included; see tributary_log_duplicate_events_total).", in.events);
+                 "Events acknowledged, by source and type (duplicates included; see "
+                 "tributary_log_duplicate_events_total).",
+                 in.events);
   counter_family(out, "tributary_ingest_rejected_total", "Messages or requests refused, by reason.",
                  in.rejected);
   counter_family(out, "tributary_tracking_plan_violations_total",
@@ -233,20 +263,25 @@ response admin_api::metrics() const {
     single(out, "tributary_processor_lag_events", "gauge", "Events in the log not yet processed.",
            static_cast<double>(lag));
     millis last_seen = ps.last_event_received_at.load();
-    double lag_s = lag && last_seen ? std::max<double>(0, (d_.clock->now_ms() - last_seen) / 1000.0) : 0;
-    single(out, "tributary_processor_lag_seconds", "gauge",
-           "While behind: seconds since the last processed event was received (an upper bound of the "
-           "processing delay; 0 when caught up or before the first event).",
-           lag_s);
-    single(out, "tributary_processor_events_total", "counter", "Events processed.", static_cast<double>(ps.events.load()));
+    double lag_s =
+        lag && last_seen ? std::max<double>(0, (d_.clock->now_ms() - last_seen) / 1000.0) : 0;
+    single(
+        out, "tributary_processor_lag_seconds", "gauge",
+        "While behind: seconds since the last processed event was received (an upper bound of the "
+        "processing delay; 0 when caught up or before the first event).",
+        lag_s);
+    single(out, "tributary_processor_events_total", "counter", "Events processed.",
+           static_cast<double>(ps.events.load()));
     single(out, "tributary_profiles_created_total", "counter", "Profiles created.",
            static_cast<double>(ps.profiles_created.load()));
     single(out, "tributary_profile_merges_total", "counter", "Profiles merged into another.",
            static_cast<double>(ps.merges.load()));
-    single(out, "tributary_identity_ids_dropped_total", "counter", "Identifiers left out to respect identity.limits.",
+    single(out, "tributary_identity_ids_dropped_total", "counter",
+           "Identifiers left out to respect identity.limits.",
            static_cast<double>(ps.ids_dropped.load()));
     single(out, "tributary_processor_unresolved_events_total", "counter",
-           "Events without a usable identifier (all blocked).", static_cast<double>(ps.unresolved.load()));
+           "Events without a usable identifier (all blocked).",
+           static_cast<double>(ps.unresolved.load()));
     single(out, "tributary_processor_commit_errors_total", "counter", "Failed processor commits.",
            static_cast<double>(ps.commit_errors.load()));
     single(out, "tributary_computed_trait_updates_total", "counter",
@@ -260,6 +295,12 @@ response admin_api::metrics() const {
            static_cast<double>(ps.timers_fired.load()));
     single(out, "tributary_timers_pending", "gauge", "Re-evaluation timers stored.",
            static_cast<double>(std::max<std::int64_t>(0, ps.timers_pending.load())));
+    single(out, "tributary_audience_changes_total", "counter",
+           "Profiles entering or leaving an audience.",
+           static_cast<double>(ps.audience_changes.load()));
+    single(out, "tributary_synthesized_events_total", "counter",
+           "Audience and computed-trait change events appended to the log (source engage).",
+           static_cast<double>(ps.synthesized.load()));
     single(out, "tributary_backfill_running", "gauge",
            "1 while computed traits or audiences are backfilled over all profiles.",
            ps.backfill_running.load() ? 1.0 : 0.0);

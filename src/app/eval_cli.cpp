@@ -6,6 +6,8 @@
 #include <iostream>
 #include <iterator>
 
+#include "delivery/tester.h"
+#include "tributary/config/config.h"
 #include "tributary/expr/evaluate.h"
 
 namespace tributary::app {
@@ -37,6 +39,43 @@ int eval_command(const std::vector<std::string>& args) {
   }
   auto result = expr::to_json(expr::evaluate(*compiled.value(), event));
   std::printf("%s\n", result.dump().c_str());
+  return 0;
+}
+
+int test_destination_command(const std::vector<std::string>& args) {
+  std::string name, file;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size())
+      file = args[++i];
+    else if (name.empty())
+      name = args[i];
+    else
+      name.clear(), i = args.size();
+  }
+  if (name.empty()) {
+    std::fputs("usage: tributary test-destination NAME [--config FILE] < event.json\n", stderr);
+    return 2;
+  }
+  auto loaded = file.empty() ? config::load_from_string(config::kEmbeddedDefault, "<embedded>")
+                             : config::load_from_file(file);
+  for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  if (!loaded.cfg) return 1;
+  const config::destination* d = nullptr;
+  for (const auto& x : loaded.cfg->destinations)
+    if (x.name == name) d = &x;
+  if (!d) {
+    std::fprintf(stderr, "error: no destination named '%s'\n", name.c_str());
+    return 1;
+  }
+  std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  auto event = nlohmann::ordered_json::parse(input, nullptr, false);
+  if (!event.is_object()) {
+    std::fputs("error: standard input is not a JSON event\n", stderr);
+    return 1;
+  }
+  system_clock_source clock;
+  auto out = delivery::test_event(*loaded.cfg, *d, event, nullptr, clock.now_ms());
+  std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }
 

@@ -31,6 +31,9 @@ constexpr const char* kUsage = R"(usage:
   tributary eval 'EXPRESSION' < event.json
       Evaluates an FQL expression on the JSON event read from standard input and prints the
       result, or the error with its line and column (exit 1).
+  tributary test-destination NAME [--config FILE] < event.json
+      Event Tester: prints whether the event would reach destination NAME, why not, and the
+      request it would get (without a profile, and without sending anything).
   tributary version
 )";
 
@@ -117,6 +120,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "backup") return tributary::app::backup_command(args);
   if (cmd == "eval") return tributary::app::eval_command(args);
+  if (cmd == "test-destination") return tributary::app::test_destination_command(args);
   if (cmd == "restore") return tributary::app::restore_command(args);
   if (cmd == "serve") {
     tributary::server::serve_options opts;

@@ -114,8 +114,7 @@ std::vector<audience> read_audiences(yaml_reader& r, const YAML::Node& n,
     if (ok) ordered.push_back(a);
     return ok;
   };
-  for (const auto& a : read)
-    if (!visit(a)) break;
+  for (const auto& a : read) visit(a);
   return ordered;
 }
 

@@ -179,6 +179,9 @@ void read_sources(yaml_reader& r, const YAML::Node& n, config& c) {
     std::string where = "sources." + s.name;
     if (s.name.empty() || s.name.size() > 255)
       r.error_at(kv.first, "a source name must be 1 to 255 characters");
+    if (s.name == "engage")
+      r.error_at(kv.first, "the source name 'engage' is reserved for the events Tributary "
+                           "synthesizes (audience and computed-trait changes)");
     if (!r.check_map(kv.second, where, {"write_keys", "tracking_plan", "rate_limit"})) continue;
     if (auto v = kv.second["write_keys"]) {
       s.write_keys = r.string_list(v, where + ".write_keys");

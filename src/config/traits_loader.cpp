@@ -203,7 +203,7 @@ std::vector<computed_trait> read_computed_traits(yaml_reader& r, const YAML::Nod
         else if (auto p = r.scalar(t["property"], where + ".property"); p && !p->empty())
           d.property = property_path(*p);
       } else if (needs_property(d.type)) {
-        r.error_at(t, fmt::format("{}: a {} trait needs 'property'{}", where, to_string(d.type),
+        r.error_at(t, fmt::format("{}: type {} needs 'property'{}", where, to_string(d.type),
                                   takes_value ? " or `value: timestamp`" : ""));
       }
     }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "processor/processor.h"
 #include "processor/profile_view.h"
 #include "tributary/expr/evaluate.h"
 #include "tributary/transform/mapping.h"
@@ -87,7 +88,10 @@ decision decide(const config::destination& d, const processor::event_context& ct
   if (index >= cfg.routing.size()) return {false, "destination is not in this configuration"};
   const auto& progs = cfg.routing[index];
 
-  bool engage = event.contains("context") && event["context"].is_object() &&
+  // Only the processor's own events (source "engage") are Engage events; a client's
+  // context.personas is ordinary data.
+  bool engage = ctx.record.source == processor::processor::kSynthesizedSource &&
+                event.contains("context") && event["context"].is_object() &&
                 event["context"].contains("personas") && event["context"]["personas"].is_object();
   if (engage) {
     if (auto r = engage_rule(d, event); !r.deliver) return r;

@@ -104,7 +104,6 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
       {"history", log_opts},
       {"outbox", rocksdb::ColumnFamilyOptions()},
       {"dlq", rocksdb::ColumnFamilyOptions()},
-      {"traits", rocksdb::ColumnFamilyOptions()},
       {"timers", rocksdb::ColumnFamilyOptions()},
       {"audiences", rocksdb::ColumnFamilyOptions()},
   };
@@ -116,7 +115,7 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   log->rejections_cf_ = log->handles_[4];
   log->state_ = {log->db_,        log->handles_[5],  log->handles_[6],  log->handles_[7],
                  log->meta_cf_,   log->handles_[8],  log->handles_[9],  log->handles_[10],
-                 log->handles_[11], log->handles_[12]};
+                 log->handles_[11]};
 
   // Resume the sequence: the larger of the stored high-water mark and the last key.
   std::uint64_t last = 0;

@@ -95,7 +95,7 @@ class processor {
   void emit_audience_change(const profile::profile& p, const config::audience& a, bool member,
                             const config::config& cfg, const std::string& trigger, bool backfill);
   void emit_trait_changes(const profile::profile& p, const std::vector<traits::change>& changes,
-                          const config::config& cfg, const std::string& trigger);
+                          const config::config& cfg, const std::string& trigger, bool backfill);
   void stage_emits(rocksdb::WriteBatch& b);
   void submit_emits(std::vector<std::pair<std::string, std::string>> emits);
   void resubmit_pending_emits();

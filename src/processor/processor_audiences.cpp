@@ -133,12 +133,14 @@ void processor::emit_audience_change(const pf::profile& p, const config::audienc
 }
 
 void processor::emit_trait_changes(const pf::profile& p, const std::vector<traits::change>& changes,
-                                   const config::config& cfg, const std::string& trigger) {
+                                   const config::config& cfg, const std::string& trigger,
+                                   bool backfill) {
   for (const auto& c : changes) {
     if (c.key.starts_with("__") || !wanted_traits_.count(c.key)) continue;
     nlohmann::json personas = {{"computation_class", "trait"},
                                {"computation_id", "tra_" + hex16(fnv1a(c.key))},
                                {"computation_key", c.key}};
+    if (backfill) personas["backfill"] = true;
     std::string id = "personas_" +
                      hex16(fnv1a(trigger, fnv1a(p.id + '\x1f' + c.key + '\x1f' + c.after.dump()))) +
                      "i";

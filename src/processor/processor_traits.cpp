@@ -112,7 +112,7 @@ void processor::refresh_profile(pf::profile& p, const config::config& cfg,
                                 const std::string& trigger, bool backfill) {
   auto changes = traits::refresh(cfg.computed_traits, p, now_);
   stats_.trait_changes.fetch_add(changes.size());
-  if (!changes.empty()) emit_trait_changes(p, changes, cfg, trigger);
+  if (!changes.empty()) emit_trait_changes(p, changes, cfg, trigger, backfill);
   auto next = traits::next_due(cfg.computed_traits, p, now_);
   if (auto a = evaluate_audiences(p, cfg, trigger, backfill); a && (!next || *a < *next)) next = a;
   millis due = next.value_or(0);
@@ -148,6 +148,7 @@ std::size_t processor::run_timers(const config::config& cfg) {
     // A timer outlived by a reschedule or a merge is just removed.
     if (!p || !p->merged_into.empty() || p->timer_due != at) {
       batch_->Delete(s_.timers, timer_key(at, pid));
+      stats_.timers_pending.fetch_sub(1);
       continue;
     }
     refresh_profile(*p, cfg, "t" + std::to_string(at));

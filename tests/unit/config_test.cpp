@@ -698,5 +698,78 @@ TEST(ParseSize, Invalid) {
     EXPECT_EQ(parse_size(s), std::nullopt) << "'" << s << "'";
 }
 
+// ---- computed traits, audiences and destinations: compiled at load, errors at positions ----
+
+TEST(ConfigProfiles, EngageIsAReservedSourceName) {
+  auto r = load("sources:\n  engage: {write_keys: [k]}\n");
+  EXPECT_TRUE(has_error(r, 2, 3, "reserved"));
+}
+
+TEST(ConfigProfiles, EveryAudienceProblemIsReported) {
+  auto r = load(std::string(kSources) + R"(audiences:
+  a: {where: "audiences.b"}
+  b: {where: "audiences.a"}
+  c: {where: "audiences.nope"}
+  d: {where: "traits.x = = 1"}
+)");
+  EXPECT_TRUE(has_error(r, 5, 14, "cycle")) << dump(r);
+  EXPECT_TRUE(has_error(r, 7, 14, "not defined")) << dump(r);
+  EXPECT_TRUE(has_error(r, 8, 26, "found '='")) << dump(r);
+}
+
+TEST(ConfigProfiles, HistoryFunctionsBecomeImplicitTraits) {
+  const auto& c = ok(load(std::string(kSources) + R"(audiences:
+  active: {where: 'event_count("Login", 7d) > 2 and last_seen("Paid") > now() - 30d'}
+destinations:
+  hook:
+    type: webhook
+    url: "http://127.0.0.1:9/"
+    profile_where: '!performed("Churned")'
+)"));
+  std::vector<std::string> keys;
+  for (const auto& t : c.computed_traits) {
+    EXPECT_TRUE(t.implicit);
+    keys.push_back(t.key);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"__a.active.0", "__a.active.1", "__d.hook.0"}));
+  EXPECT_EQ(c.computed_traits[0].window, 7LL * 86'400'000);
+  ASSERT_EQ(c.routing.size(), 1u);
+  EXPECT_EQ(c.routing[0].profile_where_terms, (std::vector<std::string>{"__d.hook.0"}));
+}
+
+TEST(ConfigProfiles, DestinationExpressionsAndListsAreChecked) {
+  auto r = load(std::string(kSources) + R"(destinations:
+  hook:
+    type: webhook
+    url: "http://127.0.0.1:9/"
+    subscribe: type = = "track"
+    audiences: [missing]
+    computed_traits: [nope]
+    mapping: {a: {"@path": 5}}
+)");
+  EXPECT_TRUE(has_error(r, 8, 23, "subscribe")) << dump(r);
+  EXPECT_TRUE(has_error(r, 5, 3, "audiences: 'missing' is not defined")) << dump(r);
+  EXPECT_TRUE(has_error(r, 5, 3, "computed_traits: 'nope' is not defined")) << dump(r);
+  bool mapping = false;
+  for (const auto& e : r.errors)
+    mapping = mapping || e.message.find("mapping") != std::string::npos;
+  EXPECT_TRUE(mapping) << dump(r);
+}
+
+TEST(ConfigProfiles, ComputedTraitKeysAreChecked) {
+  auto r = load(std::string(kSources) + R"(computed_traits:
+  a: {type: aggregate, event: X}
+  b: {type: days_since}
+  c: {type: bogus}
+  d: {type: score, milestones: {X: many}}
+  e: {type: first, event: X, value: name}
+)");
+  EXPECT_TRUE(has_error(r, 5, 6, "needs 'function'")) << dump(r);
+  EXPECT_TRUE(has_error(r, 6, 6, "needs 'trait'")) << dump(r);
+  EXPECT_TRUE(has_error(r, 7, 13, "unknown type 'bogus'")) << dump(r);
+  EXPECT_TRUE(has_error(r, 8, 36, "not a number")) << dump(r);
+  EXPECT_TRUE(has_error(r, 9, 37, "not supported")) << dump(r);
+}
+
 }  // namespace
 }  // namespace tributary::config

@@ -49,6 +49,7 @@ class admin_api final : public http::handler {
  private:
   http::response route(const http::request& req);
   http::response metrics() const;
+  http::response tester_route(const config::config& cfg, const http::request& req) const;
   admin_deps d_;
   std::unique_ptr<profile_api> profile_api_;
 };

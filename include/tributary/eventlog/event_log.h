@@ -139,7 +139,6 @@ class event_log {
     rocksdb::ColumnFamilyHandle* meta = nullptr;      //!< cursors
     rocksdb::ColumnFamilyHandle* outbox = nullptr;    //!< destination, seq → request to deliver
     rocksdb::ColumnFamilyHandle* dlq = nullptr;       //!< destination, seq → dead letter
-    rocksdb::ColumnFamilyHandle* traits = nullptr;    //!< profile id, trait key → trait state
     rocksdb::ColumnFamilyHandle* timers = nullptr;    //!< due time, profile id → timer
     rocksdb::ColumnFamilyHandle* audiences = nullptr; //!< audience key, profile id → membership
   };
