@@ -3,9 +3,7 @@
 #include <cstdio>
 
 namespace tributary {
-namespace {
 
-// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
 long long days_from_civil(long long y, unsigned m, unsigned d) {
   y -= m <= 2;
   const long long era = (y >= 0 ? y : y - 399) / 400;
@@ -14,6 +12,8 @@ long long days_from_civil(long long y, unsigned m, unsigned d) {
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<long long>(doe) - 719468;
 }
+
+namespace {
 
 void civil_from_days(long long z, int& y, unsigned& m, unsigned& d) {
   z += 719468;

@@ -12,6 +12,9 @@ namespace tributary {
 //! (read as UTC). A space may stand for `T`. Returns nullopt for anything else or an invalid date.
 std::optional<millis> parse_iso8601(std::string_view s);
 
+//! Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+long long days_from_civil(long long y, unsigned m, unsigned d);
+
 //! Formats as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 std::string format_iso8601(millis t);
 
