@@ -470,7 +470,7 @@ test('kill -9 with thousands of events in the outbox and in retries: all deliver
       const fresh = !firstTry.has(id);
       firstTry.add(id);
       const h = crypto.createHash('md5').update(id).digest()[0];
-      return fresh && h % 4 === 0 ? { status: 503, delayMs: 5 } : { status: 200, delayMs: 5 };
+      return fresh && h % 4 === 0 ? { status: 503, delayMs: 20 } : { status: 200, delayMs: 20 };
     },
   });
   const srv = await Server.start({
@@ -486,8 +486,10 @@ test('kill -9 with thousands of events in the outbox and in retries: all deliver
     await sendBatch(srv, events);
     await waitFor(async () => {
       const d = await destinationStatus(srv, 'sink');
-      return d.delivered >= 100 && d.retrying >= 1 && d;
-    }, 30_000, { message: 'deliveries and retries under way' });
+      // A slow sink (20 ms a request, 2 at a time) lets the backlog build however fast the
+      // processor is (an ASan build is several times slower).
+      return d.delivered >= 100 && d.retrying >= 1 && d.outbox_depth >= 1000 && d;
+    }, 30_000, { message: 'deliveries, retries and a backlog under way' });
     const before = await destinationStatus(srv, 'sink');
     assert.ok(before.outbox_depth >= 1000, `a backlog on disk (${before.outbox_depth})`);
     await srv.kill('SIGKILL');
