@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "config_util.h"
+
 namespace tributary::config {
 namespace {
 
@@ -19,18 +21,8 @@ load_result load(const std::string& text) {
   return load_from_string(text, kFile);
 }
 
-std::string dump(const load_result& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += "  " + e.to_string() + "\n";
-  return out.empty() ? "  (no errors)\n" : out;
-}
-
-// Checks that a load succeeded and returns a copy of its config (empty on failure).
-config ok(const load_result& r) {
-  EXPECT_TRUE(r.errors.empty()) << dump(r);
-  EXPECT_TRUE(r.cfg);
-  return r.cfg ? *r.cfg : config{};
-}
+using test_util::dump;
+using test_util::ok;
 
 // True when some error sits at line:col and its message contains `needle`.
 ::testing::AssertionResult has_error(const load_result& r, int line, int col,

@@ -8,6 +8,8 @@
 #include "config/destinations_loader.h"
 #include "tributary/config/config.h"
 
+#include "config_util.h"
+
 namespace tributary::config {
 namespace {
 
@@ -18,17 +20,8 @@ load_result load(const std::string& body) {
   return load_from_string(std::string(kSources) + body, kFile);
 }
 
-std::string dump(const load_result& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += "  " + e.to_string() + "\n";
-  return out.empty() ? "  (no errors)\n" : out;
-}
-
-// A copy of the loaded config (empty on failure): the result is often a temporary.
-config ok(const load_result& r) {
-  EXPECT_TRUE(r.errors.empty()) << dump(r);
-  return r.cfg ? *r.cfg : config{};
-}
+using test_util::dump;
+using test_util::ok;
 
 ::testing::AssertionResult has_error(const load_result& r, int line, int col,
                                      const std::string& needle) {
