@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "tributary/common/metrics.h"
@@ -33,6 +36,7 @@ json status_of(const config::destination& d, const delivery::destination_probe* 
   j["failed"] = p->failed.load();
   j["retries"] = p->retries.load();
   j["skipped"] = p->skipped.load();
+  j["replayed"] = p->replayed.load();
   j["in_flight"] = std::max<std::int64_t>(0, p->in_flight.load());
   j["outbox_depth"] = std::max<std::int64_t>(0, p->outbox_depth.load());
   j["dlq_size"] = std::max<std::int64_t>(0, p->dlq_size.load());
@@ -54,6 +58,63 @@ json dead_letter_json(const delivery::dead_letter& l) {
           {"last_status", l.row.last_status ? json(l.row.last_status) : json()},
           {"last_error", l.row.last_error},
           {"event", event.is_discarded() ? json(l.row.body) : event}};
+}
+
+// A destination name as one path segment.
+std::string path_segment(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out.push_back(static_cast<char>(c));
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+json replay_json(const delivery::replay_status& st) {
+  const std::string url =
+      fmt::format("{}/{}/replays/{}", kBase, path_segment(st.destination), st.id);
+  return {{"replay_id", st.id},
+          {"destination", st.destination},
+          {"from", format_iso8601(st.from)},
+          {"to", format_iso8601(st.to)},
+          {"state", delivery::to_string(st.state)},
+          {"end_seq", st.end_seq},
+          {"events_scanned", st.events_scanned},
+          {"in_range", st.in_range},
+          {"enqueued", st.enqueued},
+          {"skipped", st.skipped},
+          {"first_seq", st.first_seq ? json(st.first_seq) : json()},
+          {"last_seq", st.last_seq ? json(st.last_seq) : json()},
+          {"requested_at", time_or_null(st.requested_at)},
+          {"started_at", time_or_null(st.started_at)},
+          {"finished_at", time_or_null(st.finished_at)},
+          {"error", st.error.empty() ? json() : json(st.error)},
+          {"status_url", url}};
+}
+
+// The body of POST .../replay: {"from": ISO-8601, "to": ISO-8601}. Returns the error message.
+std::string parse_range(const std::string& body, millis& from, millis& to) {
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_object())
+    return R"(the body must be a JSON object {"from": ISO-8601 time, "to": ISO-8601 time})";
+  for (const char* field : {"from", "to"}) {
+    auto it = j.find(field);
+    if (it == j.end() || it->is_null())
+      return fmt::format("'{}' is required (an ISO-8601 time, e.g. \"2026-03-01T10:00:00Z\")",
+                         field);
+    if (!it->is_string())
+      return fmt::format("'{}' must be an ISO-8601 time string, not {}", field, it->dump());
+    auto t = parse_iso8601(it->get<std::string>());
+    if (!t)
+      return fmt::format("'{}' is not an ISO-8601 time: {}", field,
+                         http::json_quote(it->get<std::string>()));
+    (std::string_view(field) == "from" ? from : to) = *t;
+  }
+  if (from > to)
+    return fmt::format("'from' ({}) is after 'to' ({})", format_iso8601(from), format_iso8601(to));
+  return "";
 }
 
 std::string label_value(std::string_view s) {
@@ -91,11 +152,47 @@ std::optional<response> destinations_route(delivery::service& svc, const config:
   const std::string_view action = rest.substr(slash);
   const bool dlq = action == "/dlq" && get;
   const bool redrive = action == "/dlq/redrive" && req.method == "POST";
-  if (!dlq && !redrive) return std::nullopt;
+  const bool replay = action == "/replay" && req.method == "POST";
+  const bool replays = action == "/replays" && get;
+  const bool replay_get = action.starts_with("/replays/") && get;
+  if (!dlq && !redrive && !replay && !replays && !replay_get) return std::nullopt;
   const config::destination* d = nullptr;
   for (const auto& x : cfg.destinations)
     if (x.name == name) d = &x;
   if (!d) return json_error(404, "not_found", fmt::format("no destination named '{}'", name));
+  if (replay) {
+    millis from = 0, to = 0;
+    if (auto err = parse_range(req.body, from, to); !err.empty())
+      return json_error(400, "validation_error", err);
+    auto st = svc.start_replay(name, from, to);
+    if (!st)
+      return json_error(429, "too_many_replays",
+                        "too many replays are waiting or running; try again once one has finished");
+    json j = replay_json(*st);
+    response r = json_ok(j);
+    r.status = 202;
+    r.headers.emplace_back("Location", j["status_url"].get<std::string>());
+    return r;
+  }
+  if (replays) {
+    json list = json::array();
+    for (const auto& st : svc.replays(name)) list.push_back(replay_json(st));
+    return json_ok({{"destination", name}, {"replays", list}});
+  }
+  if (replay_get) {
+    std::string_view id_text = action.substr(std::strlen("/replays/"));
+    std::uint64_t id = 0;
+    bool ok = !id_text.empty() && id_text.size() <= 18 &&
+              id_text.find_first_not_of("0123456789") == std::string_view::npos;
+    if (ok) id = std::stoull(std::string(id_text));
+    auto st = ok ? svc.replay(name, id) : std::nullopt;
+    if (!st)
+      return json_error(404, "not_found",
+                        fmt::format("no replay '{}' of destination '{}' (statuses are kept in "
+                                    "memory for the last replays since the server started)",
+                                    id_text, name));
+    return json_ok(replay_json(*st));
+  }
   if (dlq) {
     std::size_t limit = 100;
     std::string v = req.param("limit");
@@ -136,6 +233,9 @@ void render_destination_metrics(std::string& out, const delivery::service& svc) 
   using probe = delivery::destination_probe;
   family("tributary_destination_retries_total", "counter", "Retries scheduled, per event.",
          [](const probe& p) { return p.retries.load(); });
+  family("tributary_destination_replayed_total", "counter",
+         "Events enqueued again by replays (POST /admin/v1/destinations/{name}/replay).",
+         [](const probe& p) { return p.replayed.load(); });
   family("tributary_destination_skipped_total", "counter",
          "Events not sent to the destination (integrations, filters, subscription).",
          [](const probe& p) { return p.skipped.load(); });

@@ -33,6 +33,8 @@ decision engage_rule(const config::destination& d, const ordered_json& event) {
   if (cls == "trait") {
     if (!listed(d.computed_traits, key))
       return {false, "computed trait '" + key + "' is not in its computed_traits"};
+    if (!listed(d.computed_trait_delivery, type))
+      return {false, "computed_trait_delivery does not include " + type};
     return {};
   }
   return {false, "unknown computation_class '" + cls + "'"};

@@ -35,6 +35,7 @@ struct destination_probe {
   std::atomic<std::uint64_t> failed{0};       //!< events moved to the dead-letter queue
   std::atomic<std::uint64_t> retries{0};      //!< retries scheduled (per event)
   std::atomic<std::uint64_t> skipped{0};      //!< events not enqueued (integrations, filters)
+  std::atomic<std::uint64_t> replayed{0};     //!< rows enqueued again by replays
   std::atomic<std::uint64_t> requests{0};     //!< HTTP requests completed or failed
   std::atomic<std::int64_t> outbox_depth{0};  //!< rows in the outbox
   std::atomic<std::int64_t> dlq_size{0};      //!< rows in the dead-letter queue

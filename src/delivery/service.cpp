@@ -4,11 +4,15 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include "tributary/common/bytes.h"
+#include "tributary/common/time.h"
+
 namespace tributary::delivery {
 namespace {
 
 namespace asio = boost::asio;
 constexpr std::size_t kRedriveChunk = 1'000;
+constexpr const char* kReplayIdKey = "replay/last_id";  // in `meta`: the last replay id given
 
 // Iterates the rows of one destination in a column family, in key order.
 template <class Fn>
@@ -28,7 +32,7 @@ void for_each_row(const eventlog::event_log::state_handles& s, rocksdb::ColumnFa
 
 service::service(eventlog::event_log& log, const config::holder& cfg, const clock_source& clock,
                  service_options opts)
-    : log_(log), cfg_(cfg), clock_(clock), opts_(opts), s_(log.state()) {}
+    : log_(log), cfg_(cfg), clock_(clock), opts_(opts), s_(log.state()), profiles_(log) {}
 
 service::~service() {
   stop();
@@ -67,10 +71,21 @@ void service::start() {
     io_.run();
     idle_.set_value();
   });
+  {
+    std::lock_guard lock(replay_mu_);
+    replay_stop_ = false;
+  }
+  replay_thread_ = std::thread([this] { run_replays(); });
 }
 
 void service::stop() {
   if (!started_) return;
+  {
+    std::lock_guard lock(replay_mu_);
+    replay_stop_ = true;
+  }
+  replay_cv_.notify_all();
+  if (replay_thread_.joinable()) replay_thread_.join();
   started_ = false;
   asio::post(io_, [this] {
     config_timer_.cancel();
@@ -198,6 +213,109 @@ std::size_t service::redrive(const std::string& name) {
       });
   }
   return moved;
+}
+
+std::optional<replay_status> service::start_replay(const std::string& name, millis from,
+                                                   millis to) {
+  std::lock_guard lock(replay_mu_);
+  if (replay_queue_.size() >= opts_.max_pending_replays) return std::nullopt;
+  if (!last_replay_id_) {
+    std::string v;
+    if (s_.db->Get({}, s_.meta, kReplayIdKey, &v).ok() && v.size() == 8)
+      last_replay_id_ = get_be64(v);
+  }
+  replay_status st;
+  st.id = ++last_replay_id_;
+  st.destination = name;
+  st.from = from;
+  st.to = to;
+  st.end_seq = log_.last_seq();
+  st.requested_at = clock_.now_ms();
+  // Persisted before any row is written (same WAL, written in order), so a restart never gives
+  // the same id, and so the same outbox keys, twice.
+  std::string v;
+  put_be64(v, st.id);
+  if (auto w = s_.db->Put({}, s_.meta, kReplayIdKey, v); !w.ok())
+    spdlog::error("replay {}: cannot record its id: {}", st.id, w.ToString());
+  auto job = std::make_shared<replay_job>(log_, cfg_, &profiles_, clock_, st,
+                                          transform::default_random_source());
+  replay_queue_.push_back({std::move(job), st});
+  replay_cv_.notify_one();
+  spdlog::info("destination {}: replay {} of the events received from {} to {} queued", name, st.id,
+               format_iso8601(from), format_iso8601(to));
+  return st;
+}
+
+std::optional<replay_status> service::replay(const std::string& name, std::uint64_t id) const {
+  std::lock_guard lock(replay_mu_);
+  for (const auto& p : replay_queue_)
+    if (p.shown.id == id && p.shown.destination == name) return p.shown;
+  for (const auto& st : replay_done_)
+    if (st.id == id && st.destination == name) return st;
+  return std::nullopt;
+}
+
+std::vector<replay_status> service::replays(const std::string& name) const {
+  std::lock_guard lock(replay_mu_);
+  std::vector<replay_status> out;
+  for (auto it = replay_queue_.rbegin(); it != replay_queue_.rend(); ++it)
+    if (it->shown.destination == name) out.push_back(it->shown);
+  for (const auto& st : replay_done_)
+    if (st.destination == name) out.push_back(st);
+  return out;
+}
+
+void service::replayed(const std::string& name, const std::string& first_key, std::uint64_t rows) {
+  std::shared_ptr<destination_probe> p;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = probes_.find(name); it != probes_.end()) p = it->second;
+  }
+  if (p) {
+    p->outbox_depth.fetch_add(static_cast<std::int64_t>(rows));
+    p->replayed.fetch_add(rows);
+  }
+  // The rows sit at old sequence numbers, behind the sink's scan position.
+  asio::post(io_, [this, name, first_key] {
+    if (auto it = sinks_.find(name); it != sinks_.end()) it->second->notify_from(first_key);
+  });
+}
+
+void service::run_replays() {
+  std::unique_lock lock(replay_mu_);
+  for (;;) {
+    replay_cv_.wait(lock, [&] { return replay_stop_ || !replay_queue_.empty(); });
+    if (replay_stop_) break;
+    auto job = replay_queue_.front().job;
+    lock.unlock();
+    const bool first = job->status().state == replay_state::queued;
+    const bool more = job->step(opts_.replay_step);
+    const replay_status& st = job->status();
+    if (first)
+      spdlog::info("destination {}: replay {} started (log records up to sequence {})",
+                   st.destination, st.id, st.end_seq);
+    if (job->step_enqueued()) replayed(st.destination, job->step_first_key(), job->step_enqueued());
+    lock.lock();
+    replay_queue_.front().shown = st;
+    if (more) continue;
+    if (st.state == replay_state::done)
+      spdlog::info(
+          "destination {}: replay {} done: {} records read, {} in range, {} enqueued, {} "
+          "not routed",
+          st.destination, st.id, st.events_scanned, st.in_range, st.enqueued, st.skipped);
+    else
+      spdlog::error("destination {}: replay {} {}: {}", st.destination, st.id, to_string(st.state),
+                    st.error);
+    replay_done_.push_front(st);
+    replay_queue_.pop_front();
+    while (replay_done_.size() > opts_.kept_replays) replay_done_.pop_back();
+  }
+  // Stopping: what has not finished is reported as interrupted; its rows so far stay queued.
+  for (auto& p : replay_queue_) {
+    p.job->interrupt("the server stopped before the replay finished");
+    replay_done_.push_front(p.job->status());
+  }
+  replay_queue_.clear();
 }
 
 }  // namespace tributary::delivery

@@ -3,7 +3,9 @@
 //! sink per configured destination. It wakes when the processor commits outbox rows, follows
 //! config reloads, and answers the admin API's questions.
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <future>
 #include <map>
 #include <memory>
@@ -16,10 +18,12 @@
 
 #include "delivery/outbox.h"
 #include "delivery/probe.h"
+#include "delivery/replay.h"
 #include "delivery/sink.h"
 #include "tributary/common/clock.h"
 #include "tributary/config/holder.h"
 #include "tributary/eventlog/event_log.h"
+#include "tributary/profile/profile_store.h"
 
 namespace tributary::delivery {
 
@@ -27,6 +31,12 @@ struct service_options {
   sink_limits limits;
   //! How often the delivery thread looks for a reloaded config. Default: 1s.
   std::chrono::milliseconds config_check{1000};
+  //! Log records a replay reads per step (one outbox write each). Default: 500.
+  std::size_t replay_step = 500;
+  //! Replays waiting or running at once; more are refused. Default: 16.
+  std::size_t max_pending_replays = 16;
+  //! Finished replays whose status stays readable (in memory). Default: 100.
+  std::size_t kept_replays = 100;
 };
 
 //! One dead letter, for the admin API.
@@ -69,12 +79,24 @@ class service {
   //! how many. The destination's sink rescans its outbox.
   std::size_t redrive(const std::string& name);
 
+  //! Queues a replay of the records received in [from, to] (inclusive) to the destination
+  //! `name` (the caller checks that it is configured). Replays run one at a time on the replay
+  //! thread, in steps of `replay_step` records; each step's rows wake the sink. Nullopt when
+  //! `max_pending_replays` are already waiting or running. Ids are persisted in `meta`.
+  std::optional<replay_status> start_replay(const std::string& name, millis from, millis to);
+  //! A replay of `name` by id, while it is among the last `kept_replays`.
+  std::optional<replay_status> replay(const std::string& name, std::uint64_t id) const;
+  //! The kept replays of `name`, newest first.
+  std::vector<replay_status> replays(const std::string& name) const;
+
  private:
   void check_config();
   void arm_config_timer();
   std::shared_ptr<destination_probe> probe_for(const std::string& name);
   void count_rows(const std::string& name, destination_probe& p) const;
   void post_to_sinks(void (sink::*fn)());
+  void run_replays();
+  void replayed(const std::string& name, const std::string& first_key, std::uint64_t rows);
 
   eventlog::event_log& log_;
   const config::holder& cfg_;
@@ -95,6 +117,20 @@ class service {
 
   mutable std::mutex mu_;  // guards probes_
   std::map<std::string, std::shared_ptr<destination_probe>> probes_;
+
+  // Replays: the thread runs the queued jobs in order; statuses are copied out under replay_mu_.
+  profile::profile_reader profiles_;
+  mutable std::mutex replay_mu_;
+  std::condition_variable replay_cv_;
+  struct pending_replay {
+    std::shared_ptr<replay_job> job;  // stepped by the replay thread only
+    replay_status shown;              // its status after the last step
+  };
+  std::deque<pending_replay> replay_queue_;  // the running one first, then those waiting
+  std::deque<replay_status> replay_done_;    // finished, newest first
+  std::uint64_t last_replay_id_ = 0;         // 0: not read from meta yet
+  bool replay_stop_ = false;
+  std::thread replay_thread_;
 };
 
 }  // namespace tributary::delivery

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "delivery/replay.h"
 #include "delivery/request_builder.h"
 #include "delivery/retry.h"
 
@@ -84,6 +85,11 @@ void sink::rescan() {
   scan_from_.clear();
   scan_paused_ = false;
   schedule_scan();
+}
+
+void sink::notify_from(const std::string& key) {
+  if (!scan_from_.empty() && key < scan_from_) scan_from_ = key;
+  if (!scan_paused_) schedule_scan();
 }
 
 void sink::schedule_scan() {
@@ -311,8 +317,16 @@ asio::awaitable<void> sink::send(std::shared_ptr<sink> self, job j) {
     try {
       std::vector<event_part> parts;
       parts.reserve(j.entries.size());
-      for (const auto& e : j.entries) parts.push_back({e->row.message_id, e->row.body});
+      std::optional<std::uint32_t> replay;
+      for (const auto& e : j.entries) {
+        parts.push_back({e->row.message_id, e->row.body});
+        if (auto k = parse_outbox_key(e->key); !replay && k && is_replay_sub(k->sub))
+          replay = replay_id_of(k->sub);
+      }
       auto req = build_request(*d, parts, d->batch.has_value(), clock_.now_ms());
+      // A replayed event is sent as it was routed, with its messageId as Idempotency-Key;
+      // this header tells the receiver it is a replay (the first one's id for a batch).
+      if (replay) req.headers.emplace_back("X-Tributary-Replay", std::to_string(*replay));
       res = co_await conn->exchange(d->parsed, d->tls.verify, req,
                                     std::chrono::milliseconds(d->timeout));
     } catch (const std::exception& e) {

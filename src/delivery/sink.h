@@ -47,6 +47,9 @@ class sink : public std::enable_shared_from_this<sink> {
   void notify();
   //! Rows may have been added anywhere in the range (dead letters redriven): scan it again.
   void rescan();
+  //! Rows were added from `key` on, possibly behind the scan position (a replay): scan from
+  //! there again (rows already held are skipped).
+  void notify_from(const std::string& key);
   //! Stops sending: closes connections and timers; rows stay in the outbox as they are.
   void shutdown();
   const config::destination& definition() const { return *dest_; }
