@@ -15,8 +15,8 @@ using ojson = nlohmann::ordered_json;
 
 // Headers the sender computes itself; configuring them would break framing or signatures.
 constexpr const char* kReservedHeaders[] = {
-    "host",        "content-length",       "transfer-encoding", "connection", "idempotency-key",
-    "x-signature", "x-tributary-signature"};
+    "host",        "content-length",        "transfer-encoding", "connection", "idempotency-key",
+    "x-signature", "x-tributary-signature", "x-tributary-replay"};
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -254,11 +254,27 @@ void read_one(yaml_reader& r, const std::string& name, const YAML::Node& key, co
   d.name = name;
   d.line = key.Mark().line + 1;
   d.column = key.Mark().column + 1;
-  if (!r.check_map(
-          n, where,
-          {"type", "url", "method", "headers", "shared_secret", "subscribe", "filters",
-           "require_traits", "profile_where", "audiences", "audience_delivery", "computed_traits",
-           "mapping", "batch", "timeout", "concurrency", "rate_limit", "retry", "tls"}))
+  if (!r.check_map(n, where,
+                   {"type",
+                    "url",
+                    "method",
+                    "headers",
+                    "shared_secret",
+                    "subscribe",
+                    "filters",
+                    "require_traits",
+                    "profile_where",
+                    "audiences",
+                    "audience_delivery",
+                    "computed_traits",
+                    "computed_trait_delivery",
+                    "mapping",
+                    "batch",
+                    "timeout",
+                    "concurrency",
+                    "rate_limit",
+                    "retry",
+                    "tls"}))
     return;
   if (auto v = n["type"]) {
     d.type = r.scalar(v, where + ".type").value_or("webhook");
@@ -299,13 +315,16 @@ void read_one(yaml_reader& r, const std::string& name, const YAML::Node& key, co
     read_names(r, v, where + ".audiences", root, "audiences", d.audiences);
   if (auto v = n["computed_traits"])
     read_names(r, v, where + ".computed_traits", root, "computed_traits", d.computed_traits);
-  if (auto v = n["audience_delivery"]) {
-    d.audience_delivery = r.string_list(v, where + ".audience_delivery");
-    for (std::size_t i = 0; i < d.audience_delivery.size() && i < v.size(); ++i)
-      if (d.audience_delivery[i] != "identify" && d.audience_delivery[i] != "track")
-        r.error_at(v[i], fmt::format("{}.audience_delivery: '{}' must be identify or track", where,
-                                     d.audience_delivery[i]));
-  }
+  auto delivery_kinds = [&](const char* key, std::vector<std::string>& out) {
+    auto v = n[key];
+    if (!v) return;
+    out = r.string_list(v, where + "." + key);
+    for (std::size_t i = 0; i < out.size() && i < v.size(); ++i)
+      if (out[i] != "identify" && out[i] != "track")
+        r.error_at(v[i], fmt::format("{}.{}: '{}' must be identify or track", where, key, out[i]));
+  };
+  delivery_kinds("audience_delivery", d.audience_delivery);
+  delivery_kinds("computed_trait_delivery", d.computed_trait_delivery);
   if (auto v = n["mapping"]) {
     d.mapping_line = v.Mark().line + 1;
     d.mapping_column = v.Mark().column + 1;

@@ -7,17 +7,17 @@
 #include <sstream>
 #include <tuple>
 
-#include "config/destinations_loader.h"
-#include "config/tracking_plan_loader.h"
-#include "config/traits_loader.h"
 #include "config/audiences_loader.h"
 #include "config/destinations_compile.h"
+#include "config/destinations_loader.h"
+#include "config/fingerprint.h"
+#include "config/tracking_plan_loader.h"
+#include "config/traits_loader.h"
 #include "config/yaml_reader.h"
 
 namespace tributary::config {
-namespace {
 
-std::string fingerprint_of(const std::string& text) {
+std::string fingerprint_of(std::string_view text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
   static const char kHex[] = "0123456789abcdef";
@@ -28,6 +28,8 @@ std::string fingerprint_of(const std::string& text) {
   }
   return out;
 }
+
+namespace {
 
 void read_limits(yaml_reader& r, const YAML::Node& n, limits& l) {
   if (!r.check_map(n, "server.limits", {"message_bytes", "batch_bytes", "batch_messages"})) return;
@@ -131,12 +133,14 @@ void read_admin(yaml_reader& r, const YAML::Node& n, admin_config& a) {
 }
 
 void read_identity(yaml_reader& r, const YAML::Node& n, identity_config& id) {
-  if (!r.check_map(n, "identity", {"priority", "limits", "blocked_values", "blocked_patterns"})) return;
+  if (!r.check_map(n, "identity", {"priority", "limits", "blocked_values", "blocked_patterns"}))
+    return;
   if (auto v = n["priority"]) id.priority = r.string_list(v, "identity.priority");
   if (auto v = n["limits"]; v && r.check_free_map(v, "identity.limits")) {
     for (const auto& kv : v) {
       auto type = kv.first.as<std::string>("");
-      if (auto i = r.integer(kv.second, "identity.limits." + type, 1, 1'000'000'000)) id.limits[type] = *i;
+      if (auto i = r.integer(kv.second, "identity.limits." + type, 1, 1'000'000'000))
+        id.limits[type] = *i;
     }
   }
   if (auto v = n["blocked_values"]) id.blocked_values = r.string_list(v, "identity.blocked_values");
@@ -150,7 +154,9 @@ void read_identity(yaml_reader& r, const YAML::Node& n, identity_config& id) {
           std::regex re(*text, std::regex::ECMAScript);
           id.blocked_patterns.push_back(*text);
         } catch (const std::regex_error& e) {
-          r.error_at(item, fmt::format("identity.blocked_patterns: invalid regular expression '{}': {}", *text, e.what()));
+          r.error_at(item,
+                     fmt::format("identity.blocked_patterns: invalid regular expression '{}': {}",
+                                 *text, e.what()));
         }
       }
     } else {
@@ -180,8 +186,9 @@ void read_sources(yaml_reader& r, const YAML::Node& n, config& c) {
     if (s.name.empty() || s.name.size() > 255)
       r.error_at(kv.first, "a source name must be 1 to 255 characters");
     if (s.name == "engage")
-      r.error_at(kv.first, "the source name 'engage' is reserved for the events Tributary "
-                           "synthesizes (audience and computed-trait changes)");
+      r.error_at(kv.first,
+                 "the source name 'engage' is reserved for the events Tributary "
+                 "synthesizes (audience and computed-trait changes)");
     if (!r.check_map(kv.second, where, {"write_keys", "tracking_plan", "rate_limit"})) continue;
     if (auto v = kv.second["write_keys"]) {
       s.write_keys = r.string_list(v, where + ".write_keys");
@@ -215,7 +222,8 @@ void read_sources(yaml_reader& r, const YAML::Node& n, config& c) {
     }
     c.sources.push_back(std::move(s));
   }
-  if (n.size() == 0) r.error_at(n, "sources is empty: at least one source with write_keys is needed");
+  if (n.size() == 0)
+    r.error_at(n, "sources is empty: at least one source with write_keys is needed");
 }
 
 }  // namespace
@@ -239,8 +247,8 @@ load_result load_from_string(const std::string& text, const std::string& file) {
     return out;
   }
   if (r.check_map(root, "the top level",
-                  {"server", "storage", "admin", "sources", "identity", "processor", "tracking_plan",
-                   "computed_traits", "audiences", "destinations"})) {
+                  {"server", "storage", "admin", "sources", "identity", "processor",
+                   "tracking_plan", "computed_traits", "audiences", "destinations"})) {
     if (auto n = root["server"]) read_server(r, n, c->server);
     if (auto n = root["storage"]) read_storage(r, n, c->storage);
     if (auto n = root["admin"]) read_admin(r, n, c->admin);
@@ -251,7 +259,8 @@ load_result load_from_string(const std::string& text, const std::string& file) {
     if (auto n = root["processor"]) read_processor(r, n, c->processor);
     if (auto n = root["destinations"]) c->destinations = read_destinations(r, n, root);
     compile_destinations(r, *c);
-    for (const auto& p : c->identity.blocked_patterns) c->identity.blocked_regex.emplace_back(p, std::regex::ECMAScript);
+    for (const auto& p : c->identity.blocked_patterns)
+      c->identity.blocked_regex.emplace_back(p, std::regex::ECMAScript);
     if (auto n = root["sources"]) {
       read_sources(r, n, *c);
     } else {

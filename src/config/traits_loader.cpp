@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "config/expressions.h"
+#include "config/fingerprint.h"
 
 namespace tributary::config {
 
@@ -74,7 +75,7 @@ std::string trait_fingerprint(const computed_trait& d) {
   for (const auto& p : d.property) f += p + ".";
   f += fmt::format("|{}|{}|{}|", d.value_timestamp, static_cast<int>(d.function), d.trait);
   for (const auto& [m, w] : d.milestones) f += fmt::format("{}={};", m, w);
-  return f;
+  return fingerprint_of(f);  // stored with every profile's trait state: kept short
 }
 
 std::vector<computed_trait> read_computed_traits(yaml_reader& r, const YAML::Node& n) {

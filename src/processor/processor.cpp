@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <utility>
 
 #include "identity/identity.h"
 #include "profile/keys.h"
@@ -72,6 +73,7 @@ std::size_t processor::run_once() {
     pending_emits_.clear();
     merged_now_.clear();
     batch_->Clear();
+    timer_floor_.store(0);
     for (auto* st : stages_) st->aborted();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     return 0;
@@ -84,9 +86,9 @@ profile* processor::load(const std::string& id) {
   if (auto it = cache_.find(id); it != cache_.end()) return &it->second;
   std::string v;
   if (!s_.db->Get({}, s_.profiles, id, &v).ok()) return nullptr;
-  auto j = nlohmann::json::parse(v, nullptr, false);
-  if (j.is_discarded()) return nullptr;
-  auto [it, _] = cache_.emplace(id, pf::from_json(j));
+  auto decoded = pf::decode(v);
+  if (!decoded) return nullptr;
+  auto [it, _] = cache_.emplace(id, std::move(*decoded));
   if (it->second.merged_into.empty()) ensure_states(it->second, *cfg_now_);
   return &it->second;
 }
@@ -191,10 +193,11 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
     for (size_t i = 1; i < found.size(); ++i) merge(*target, *found[i]);
     if (found.size() > 1) ensure_states(*target, cfg);  // states built for other definitions
   }
+  // An id the profile already holds resolves to it (merges re-point the ids they move).
   for (const auto& id : res.ids) {
-    if (!target->has_id(id.type, id.value))
-      target->ids.push_back(
-          {id.type, id.value, id.encoding, rec.source, rec.received_at, message_id});
+    if (target->has_id(id.type, id.value)) continue;
+    target->ids.push_back(
+        {id.type, id.value, id.encoding, rec.source, rec.received_at, message_id});
     id_overlay_[id.key()] = target->id;
   }
 
@@ -242,7 +245,7 @@ bool processor::commit(std::uint64_t last_seq) {
   rocksdb::WriteBatch& b = *batch_;
   for (const auto& pid : dirty_)
     if (auto it = cache_.find(pid); it != cache_.end())
-      b.Put(s_.profiles, pid, pf::to_json(it->second).dump());
+      b.Put(s_.profiles, pid, pf::encode(it->second));
   for (const auto& [k, v] : id_overlay_) b.Put(s_.ids, k, v);
   for (const auto& k : history_deletes_) b.Delete(s_.history, k);
   for (const auto& [k, v] : history_puts_) b.Put(s_.history, k, v);
@@ -266,10 +269,7 @@ bool processor::commit(std::uint64_t last_seq) {
   history_deletes_.clear();
   cursor_.store(last_seq);
   merged_now_.clear();
-  std::vector<std::pair<std::string, std::string>> emits;
-  for (auto& ev : pending_emits_) emits.emplace_back(ev["messageId"].get<std::string>(), ev.dump());
-  pending_emits_.clear();
-  submit_emits(std::move(emits));
+  submit_emits(std::exchange(pending_emits_, {}));
   for (auto* st : stages_) st->committed();
   return true;
 }

@@ -96,6 +96,7 @@ class processor {
                             const config::config& cfg, const std::string& trigger, bool backfill);
   void emit_trait_changes(const profile::profile& p, const std::vector<traits::change>& changes,
                           const config::config& cfg, const std::string& trigger, bool backfill);
+  void queue_emit(const nlohmann::json& ev);
   void stage_emits(rocksdb::WriteBatch& b);
   void submit_emits(std::vector<std::pair<std::string, std::string>> emits);
   void resubmit_pending_emits();
@@ -117,15 +118,20 @@ class processor {
   millis now_ = 0;                           //!< the clock, read once per batch
   const config::config* cfg_now_ = nullptr;  //!< the snapshot of the running batch
   std::string traits_version_;  //!< fingerprint of the computed-trait set the states follow
-  std::optional<std::string> backfill_from_;       //!< next profile id of the running backfill pass
-  std::vector<nlohmann::json> pending_emits_;      //!< synthesized events of the running batch
-  std::unordered_set<std::string> merged_now_;     //!< profiles that absorbed others this batch
-  std::unordered_set<std::string> wanted_traits_;  //!< computed traits some destination takes
+  std::optional<std::string> backfill_from_;  //!< next profile id of the running backfill pass
+  //! synthesized events of the running batch: messageId, JSON text
+  std::vector<std::pair<std::string, std::string>> pending_emits_;
+  std::unordered_set<std::string> merged_now_;  //!< profiles that absorbed others this batch
+  //! Computed traits some destination takes, with the forms asked for: kAsIdentify | kAsTrack.
+  std::unordered_map<std::string, int> wanted_traits_;
+  static constexpr int kAsIdentify = 1, kAsTrack = 2;
   std::string wanted_for_;  //!< fingerprint of the config wanted_traits_ was built from
   std::unique_ptr<rocksdb::WriteBatch> batch_;  //!< stage rows since the last commit
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> cursor_{0};
+  //! No timer is due before this instant: where timer scans start (see run_timers).
+  std::atomic<millis> timer_floor_{0};
   std::atomic<std::size_t> cache_size_{0};
   processor_stats stats_;
 };

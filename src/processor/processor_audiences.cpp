@@ -128,36 +128,48 @@ void processor::emit_audience_change(const pf::profile& p, const config::audienc
     identify["traits"]["email"] = (*e)["email"];
     identify["context"].erase("traits");
   }
-  pending_emits_.push_back(std::move(identify));
-  pending_emits_.push_back(std::move(track));
+  queue_emit(identify);
+  queue_emit(track);
 }
 
 void processor::emit_trait_changes(const pf::profile& p, const std::vector<traits::change>& changes,
                                    const config::config& cfg, const std::string& trigger,
                                    bool backfill) {
   for (const auto& c : changes) {
-    if (c.key.starts_with("__") || !wanted_traits_.count(c.key)) continue;
+    auto wanted = wanted_traits_.find(c.key);
+    if (c.key.starts_with("__") || wanted == wanted_traits_.end()) continue;
     nlohmann::json personas = {{"computation_class", "trait"},
                                {"computation_id", "tra_" + hex16(fnv1a(c.key))},
                                {"computation_key", c.key}};
     if (backfill) personas["backfill"] = true;
-    std::string id = "personas_" +
-                     hex16(fnv1a(trigger, fnv1a(p.id + '\x1f' + c.key + '\x1f' + c.after.dump()))) +
-                     "i";
-    auto identify = synthesized(p, cfg, std::move(personas), id);
-    identify["type"] = "identify";
-    identify["traits"] = {{c.key, c.after}};
-    if (auto e = identify["context"].find("traits"); e != identify["context"].end()) {
-      identify["traits"]["email"] = (*e)["email"];
-      identify["context"].erase("traits");
+    std::string base =
+        "personas_" + hex16(fnv1a(trigger, fnv1a(p.id + '\x1f' + c.key + '\x1f' + c.after.dump())));
+    if (wanted->second & kAsIdentify) {
+      auto identify = synthesized(p, cfg, personas, base + "i");
+      identify["type"] = "identify";
+      identify["traits"] = {{c.key, c.after}};
+      if (auto e = identify["context"].find("traits"); e != identify["context"].end()) {
+        identify["traits"]["email"] = (*e)["email"];
+        identify["context"].erase("traits");
+      }
+      queue_emit(identify);
     }
-    pending_emits_.push_back(std::move(identify));
+    if (wanted->second & kAsTrack) {
+      auto track = synthesized(p, cfg, personas, base + "t");
+      track["type"] = "track";
+      track["event"] = "Trait Computed";
+      track["properties"] = {{"trait_key", c.key}, {c.key, c.after}};
+      queue_emit(track);
+    }
   }
 }
 
+void processor::queue_emit(const nlohmann::json& ev) {
+  pending_emits_.emplace_back(ev["messageId"].get<std::string>(), ev.dump());
+}
+
 void processor::stage_emits(rocksdb::WriteBatch& b) {
-  for (const auto& ev : pending_emits_)
-    b.Put(s_.meta, kEmitPrefix + ev["messageId"].get<std::string>(), ev.dump());
+  for (const auto& [mid, json] : pending_emits_) b.Put(s_.meta, kEmitPrefix + mid, json);
 }
 
 void processor::submit_emits(std::vector<std::pair<std::string, std::string>> emits) {

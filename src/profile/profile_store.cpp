@@ -10,11 +10,10 @@ std::optional<profile> profile_reader::get(const std::string& profile_id) const 
   std::string id = profile_id, v;
   for (int hops = 0; hops < 64; ++hops) {
     if (!s_.db->Get({}, s_.profiles, id, &v).ok()) return std::nullopt;
-    auto j = nlohmann::json::parse(v, nullptr, false);
-    if (j.is_discarded()) return std::nullopt;
-    profile p = from_json(j);
-    if (p.merged_into.empty()) return p;
-    id = p.merged_into;
+    auto p = decode(v);
+    if (!p) return std::nullopt;
+    if (p->merged_into.empty()) return p;
+    id = p->merged_into;
   }
   return std::nullopt;
 }
@@ -63,10 +62,8 @@ std::vector<profile> profile_reader::list(const std::string& after_id, std::size
   it->Seek(after_id);
   if (it->Valid() && it->key().ToStringView() == after_id) it->Next();
   for (; it->Valid() && out.size() < limit; it->Next()) {
-    auto j = nlohmann::json::parse(it->value().ToStringView(), nullptr, false);
-    if (j.is_discarded()) continue;
-    profile p = from_json(j);
-    if (p.merged_into.empty()) out.push_back(std::move(p));
+    auto p = decode(it->value().ToStringView());
+    if (p && p->merged_into.empty()) out.push_back(std::move(*p));
   }
   return out;
 }

@@ -63,6 +63,12 @@ destinations:
     audiences: [pro_users]
     audience_delivery: [track]
     computed_traits: [activation_score]
+  trait_tracks:
+    type: webhook
+    url: "${rx.url}/trait_tracks"
+    subscribe: 'type = "screen"'
+    computed_traits: [activation_score]
+    computed_trait_delivery: [track]
 `;
 }
 
@@ -121,6 +127,17 @@ describe('routing to destinations', () => {
     assert.ok(!engage.some((e) => e.type === 'identify' && 'pro_users' in (e.traits ?? {})), 'audience_delivery is track only');
     const scores = engage.filter((e) => e.type === 'identify' && e.context?.personas?.computation_class === 'trait');
     assert.ok(scores.some((e) => e.traits.activation_score === 1));
+    assert.ok(!engage.some((e) => e.event === 'Trait Computed'), 'computed_trait_delivery defaults to identify');
+    // trait_tracks: the computed trait as a Trait Computed track only, no audiences.
+    await waitFor(() => at('/trait_tracks').some((r) => r.body.properties?.activation_score === 1), 15_000);
+    const traitTracks = at('/trait_tracks').map((r) => r.body);
+    assert.ok(traitTracks.every((e) => e.type === 'track' && e.event === 'Trait Computed'), JSON.stringify(traitTracks));
+    const computed = traitTracks.find((e) => e.properties.activation_score === 1);
+    assert.deepEqual(computed.properties, { trait_key: 'activation_score', activation_score: 1 });
+    assert.equal(computed.userId, u1);
+    assert.equal(computed.context.personas.computation_class, 'trait');
+    assert.equal(computed.context.personas.computation_key, 'activation_score');
+    assert.ok(computed.messageId.startsWith('personas_'));
   });
 
   test('the Event Tester answers without sending', async () => {

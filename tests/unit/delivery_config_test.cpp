@@ -57,6 +57,7 @@ destinations:
     audiences: [stuck]
     audience_delivery: [track]
     computed_traits: [activation_score]
+    computed_trait_delivery: [identify, track]
     mapping:
       zeta: {"@path": "$.userId"}
       alpha: {"@template": "{{event}}"}
@@ -115,11 +116,12 @@ destinations:
   EXPECT_EQ(d.audiences, (std::vector<std::string>{"stuck"}));
   EXPECT_EQ(d.audience_delivery, (std::vector<std::string>{"track"}));
   EXPECT_EQ(d.computed_traits, (std::vector<std::string>{"activation_score"}));
+  EXPECT_EQ(d.computed_trait_delivery, (std::vector<std::string>{"identify", "track"}));
   ASSERT_TRUE(d.mapping);
   EXPECT_EQ(
       d.mapping->dump(),
       R"({"zeta":{"@path":"$.userId"},"alpha":{"@template":"{{event}}"},"n":3,"f":1.5,"yes":true,"nothing":null,"quoted":"12"})");
-  EXPECT_EQ(d.mapping_line, 27);
+  EXPECT_EQ(d.mapping_line, 28);
   ASSERT_TRUE(d.batch);
   EXPECT_EQ(d.batch->size, 50u);
   EXPECT_EQ(d.batch->max_wait, 250);
@@ -153,6 +155,7 @@ TEST(DestinationsConfig, Defaults) {
   EXPECT_FALSE(d.subscribe);
   EXPECT_FALSE(d.mapping);
   EXPECT_EQ(d.audience_delivery, (std::vector<std::string>{"identify", "track"}));
+  EXPECT_EQ(d.computed_trait_delivery, (std::vector<std::string>{"identify"}));
 }
 
 TEST(DestinationsConfig, OrderIsTheFileOrder) {
@@ -196,6 +199,7 @@ TEST(DestinationsConfig, BadValuesArePositioned) {
     retry: {initial_backoff: 10s, max_backoff: 1s}
     tls: {verify: maybe}
     audience_delivery: [email]
+    computed_trait_delivery: [identify, sms]
 )");
   EXPECT_FALSE(r.cfg);
   EXPECT_TRUE(has_error(r, 6, 11, "'kafka' is not supported (only webhook)"));
@@ -207,6 +211,7 @@ TEST(DestinationsConfig, BadValuesArePositioned) {
   EXPECT_TRUE(has_error(r, 12, 12, "max_backoff must not be less than initial_backoff"));
   EXPECT_TRUE(has_error(r, 13, 19, "'maybe' must be true or false"));
   EXPECT_TRUE(has_error(r, 14, 25, "'email' must be identify or track"));
+  EXPECT_TRUE(has_error(r, 15, 41, "computed_trait_delivery: 'sms' must be identify or track"));
 }
 
 TEST(DestinationsConfig, UrlForms) {

@@ -82,6 +82,8 @@ struct destination {
   //! "identify" and/or "track". Default: both.
   std::vector<std::string> audience_delivery = {"identify", "track"};
   std::vector<std::string> computed_traits;  //!< computed traits whose changes are sent
+  //! "identify" (the trait) and/or "track" (a `Trait Computed` event). Default: identify.
+  std::vector<std::string> computed_trait_delivery = {"identify"};
   //! mapping-kit mapping (keys in file order), or null for the event as is.
   std::shared_ptr<const nlohmann::ordered_json> mapping;
   int mapping_line = 0;

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tributary/common/clock.h"
@@ -33,7 +35,7 @@ struct group_membership {
   millis ts = 0;  //!< last group call
 };
 
-//! Stored as JSON in the `profiles` column family. A merged-away profile keeps only
+//! Stored with encode() in the `profiles` column family. A merged-away profile keeps only
 //! `id` and `merged_into`, so its old id still resolves.
 struct profile {
   std::string id;
@@ -61,7 +63,12 @@ struct profile {
   void absorb(const profile& other);
 };
 
+//! The JSON form, for dumps and the admin API.
 nlohmann::json to_json(const profile& p);
 profile from_json(const nlohmann::json& j);
+//! The stored form (codec.cpp): compact binary. decode() also reads records stored as JSON;
+//! nullopt when the bytes are not a valid record.
+std::string encode(const profile& p);
+std::optional<profile> decode(std::string_view data);
 
 }  // namespace tributary::profile

@@ -1,0 +1,303 @@
+// The binary form of a profile record: a version byte, then every field in a fixed order.
+// Integers are LEB128 varints (signed ones zigzag-encoded), strings and nested JSON values are
+// length-prefixed, doubles are 8 raw bytes. Records written before this format are JSON and are
+// still read.
+#include <cstring>
+
+#include "tributary/profile/profile.h"
+
+namespace tributary::profile {
+namespace {
+
+constexpr char kVersion = '\x01';
+
+class writer {
+ public:
+  explicit writer(std::string& out) : out_(out) {}
+  void u(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void i(std::int64_t v) {
+    u((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
+  void d(double v) {
+    char b[8];
+    std::memcpy(b, &v, 8);
+    out_.append(b, 8);
+  }
+  void s(std::string_view v) {
+    u(v.size());
+    out_.append(v);
+  }
+  void json(const nlohmann::json& v) {
+    using t = nlohmann::json::value_t;
+    switch (v.type()) {
+      case t::null:
+        out_.push_back(0);
+        break;
+      case t::boolean:
+        out_.push_back(v.get<bool>() ? 2 : 1);
+        break;
+      case t::number_integer:
+        out_.push_back(3), i(v.get<std::int64_t>());
+        break;
+      case t::number_unsigned:
+        out_.push_back(4), u(v.get<std::uint64_t>());
+        break;
+      case t::number_float:
+        out_.push_back(5), d(v.get<double>());
+        break;
+      case t::string:
+        out_.push_back(6), s(v.get_ref<const std::string&>());
+        break;
+      default: {
+        out_.push_back(7);
+        std::vector<std::uint8_t> packed = nlohmann::json::to_msgpack(v);
+        s({reinterpret_cast<const char*>(packed.data()), packed.size()});
+      }
+    }
+  }
+
+ private:
+  std::string& out_;
+};
+
+class reader {
+ public:
+  explicit reader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  bool ok() const { return ok_; }
+  bool done() const { return p_ == end_; }
+  std::uint64_t u() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) return fail();
+      auto b = static_cast<unsigned char>(*p_++);
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    return fail();
+  }
+  std::int64_t i() {
+    std::uint64_t z = u();
+    return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+  }
+  double d() {
+    double v = 0;
+    if (end_ - p_ < 8) return static_cast<double>(fail());
+    std::memcpy(&v, p_, 8);
+    p_ += 8;
+    return v;
+  }
+  std::string_view sv() {
+    std::uint64_t n = u();
+    if (!ok_ || static_cast<std::uint64_t>(end_ - p_) < n) return fail(), std::string_view();
+    std::string_view v(p_, n);
+    p_ += n;
+    return v;
+  }
+  std::string s() { return std::string(sv()); }
+  //! A count of items that each take at least one byte: bounded by what is left.
+  std::size_t n() {
+    std::uint64_t c = u();
+    if (c > static_cast<std::uint64_t>(end_ - p_)) return fail();
+    return c;
+  }
+  nlohmann::json json() {
+    if (p_ == end_) return fail(), nullptr;
+    switch (*p_++) {
+      case 0:
+        return nullptr;
+      case 1:
+        return false;
+      case 2:
+        return true;
+      case 3:
+        return i();
+      case 4:
+        return u();
+      case 5:
+        return d();
+      case 6:
+        return s();
+      case 7: {
+        auto b = sv();
+        auto v = nlohmann::json::from_msgpack(b.begin(), b.end(), true, false);
+        if (v.is_discarded()) fail();
+        return v;
+      }
+      default:
+        return fail(), nullptr;
+    }
+  }
+
+ private:
+  std::uint64_t fail() {
+    ok_ = false;
+    p_ = end_;
+    return 0;
+  }
+  const char* p_;
+  const char* end_;
+  bool ok_ = true;
+};
+
+void put_traits(writer& w, const std::map<std::string, trait_value>& traits) {
+  w.u(traits.size());
+  for (const auto& [k, t] : traits) {
+    w.s(k);
+    w.json(t.value);
+    w.i(t.ts);
+    w.s(t.source);
+  }
+}
+
+std::map<std::string, trait_value> get_traits(reader& r) {
+  std::map<std::string, trait_value> out;
+  for (std::size_t n = r.n(); n > 0 && r.ok(); --n) {
+    std::string k = r.s();
+    trait_value t;
+    t.value = r.json();
+    t.ts = r.i();
+    t.source = r.s();
+    out.emplace_hint(out.end(), std::move(k), std::move(t));
+  }
+  return out;
+}
+
+void put_partial(writer& w, const trait_partial& p) {
+  w.i(p.count);
+  w.i(p.numbers);
+  if (p.numbers) w.d(p.sum), w.d(p.min), w.d(p.max);
+  w.u(p.frequency.size());
+  for (const auto& [v, c] : p.frequency) w.s(v), w.i(c);
+  w.u(p.distinct.size());
+  for (const auto& v : p.distinct) w.s(v);
+  for (const auto* at : {&p.first_at, &p.last_at}) {
+    w.u(at->has_value() ? 1 : 0);
+    if (*at) {
+      w.i((*at)->first);
+      w.u((*at)->second);
+      w.json(at == &p.first_at ? p.first_value : p.last_value);
+    }
+  }
+}
+
+trait_partial get_partial(reader& r) {
+  trait_partial p;
+  p.count = r.i();
+  p.numbers = r.i();
+  if (p.numbers) p.sum = r.d(), p.min = r.d(), p.max = r.d();
+  for (std::size_t n = r.n(); n > 0 && r.ok(); --n) {
+    std::string v = r.s();
+    p.frequency.emplace_hint(p.frequency.end(), std::move(v), r.i());
+  }
+  for (std::size_t n = r.n(); n > 0 && r.ok(); --n)
+    p.distinct.emplace_hint(p.distinct.end(), r.s());
+  for (int which = 0; which < 2; ++which) {
+    if (!r.u()) continue;
+    millis at = r.i();
+    std::uint64_t seq = r.u();
+    (which == 0 ? p.first_at : p.last_at) = std::make_pair(at, seq);
+    (which == 0 ? p.first_value : p.last_value) = r.json();
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string encode(const profile& p) {
+  std::string out;
+  out.reserve(256);
+  out.push_back(kVersion);
+  writer w(out);
+  w.s(p.id);
+  w.s(p.merged_into);
+  if (!p.merged_into.empty()) return out;
+  w.i(p.created_at);
+  w.i(p.updated_at);
+  w.u(p.ids.size());
+  for (const auto& e : p.ids) {
+    w.s(e.type), w.s(e.value), w.s(e.encoding), w.s(e.source);
+    w.i(e.created_at);
+    w.s(e.first_message_id);
+  }
+  put_traits(w, p.traits);
+  w.u(p.groups.size());
+  for (const auto& [gid, g] : p.groups) {
+    w.s(gid);
+    put_traits(w, g.traits);
+    w.i(g.ts);
+  }
+  w.s(p.first_message_id), w.s(p.first_source_id), w.s(p.last_message_id), w.s(p.last_source_id);
+  w.u(p.merged_from.size());
+  for (const auto& m : p.merged_from) w.s(m);
+  put_traits(w, p.computed);
+  w.u(p.trait_states.size());
+  for (const auto& [k, st] : p.trait_states) {
+    w.s(k);
+    w.s(st.fingerprint);
+    w.u(st.buckets.size());
+    for (const auto& [start, part] : st.buckets) {
+      w.i(start);
+      put_partial(w, part);
+    }
+  }
+  w.i(p.timer_due);
+  put_traits(w, p.audiences);
+  return out;
+}
+
+std::optional<profile> decode(std::string_view data) {
+  if (!data.empty() && data.front() == '{') {
+    auto j = nlohmann::json::parse(data, nullptr, false);
+    if (j.is_discarded()) return std::nullopt;
+    return from_json(j);
+  }
+  if (data.empty() || data.front() != kVersion) return std::nullopt;
+  reader r(data.substr(1));
+  profile p;
+  p.id = r.s();
+  p.merged_into = r.s();
+  if (!p.merged_into.empty()) return r.ok() ? std::optional(std::move(p)) : std::nullopt;
+  p.created_at = r.i();
+  p.updated_at = r.i();
+  for (std::size_t n = r.n(); n > 0 && r.ok(); --n) {
+    id_entry e;
+    e.type = r.s(), e.value = r.s(), e.encoding = r.s(), e.source = r.s();
+    e.created_at = r.i();
+    e.first_message_id = r.s();
+    p.ids.push_back(std::move(e));
+  }
+  p.traits = get_traits(r);
+  for (std::size_t n = r.n(); n > 0 && r.ok(); --n) {
+    std::string gid = r.s();
+    group_membership g;
+    g.traits = get_traits(r);
+    g.ts = r.i();
+    p.groups.emplace_hint(p.groups.end(), std::move(gid), std::move(g));
+  }
+  p.first_message_id = r.s(), p.first_source_id = r.s();
+  p.last_message_id = r.s(), p.last_source_id = r.s();
+  for (std::size_t n = r.n(); n > 0 && r.ok(); --n) p.merged_from.push_back(r.s());
+  p.computed = get_traits(r);
+  for (std::size_t n = r.n(); n > 0 && r.ok(); --n) {
+    std::string k = r.s();
+    trait_state st;
+    st.fingerprint = r.s();
+    for (std::size_t b = r.n(); b > 0 && r.ok(); --b) {
+      millis start = r.i();
+      st.buckets.emplace_hint(st.buckets.end(), start, get_partial(r));
+    }
+    p.trait_states.emplace_hint(p.trait_states.end(), std::move(k), std::move(st));
+  }
+  p.timer_due = r.i();
+  p.audiences = get_traits(r);
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return p;
+}
+
+}  // namespace tributary::profile
