@@ -1,15 +1,16 @@
 // Open-loop HTTP load generator for the latency scenario of bench/run.sh, and an fsync probe.
 //
 //   openloop load --port P --rate R --duration S [--connections C] [--warmup S] [--path /v1/track]
-//                 [--auth "Basic ..."] [--tag RUN]
+//                 [--auth "Basic ..."] [--tag RUN] [--batch N]
 //   openloop fsync DIR [COUNT] [BYTES]
 //
 // load: request i is *scheduled* at t0 + i/R, whatever happened before (open loop, like wrk2).
 // It goes out on an idle keep-alive connection; when none is idle it waits in a queue. Latency is
-// measured from the scheduled time to the end of the response, so a server stall is charged to every
-// request that should have been sent during it (no coordinated omission). The latency from the
-// actual send is reported too. Every body has a distinct messageId and userId.
-// Prints one line: "OPENLOOP key=value ...". Only 127.0.0.1 is used.
+// measured from the scheduled time to the end of the response, so a server stall is charged to
+// every request that should have been sent during it (no coordinated omission). The latency from
+// the actual send is reported too. Every message has a distinct messageId and userId; with --batch
+// N a request carries N of them in {"batch":[...]} (the rate stays in requests per second). Prints
+// one line: "OPENLOOP key=value ...". Only 127.0.0.1 is used.
 //
 // fsync: appends BYTES (default 4096) to a file and fdatasync()s it COUNT times (default 300), as
 // RocksDB's WAL does on a synced write; prints "FSYNC p50_us=.. p99_us=.. mean_us=..".
@@ -38,7 +39,8 @@ namespace {
 using clk = std::chrono::steady_clock;
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(clk::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clk::now().time_since_epoch())
+      .count();
 }
 
 struct conn {
@@ -58,6 +60,7 @@ struct options {
   std::string path = "/v1/track";
   std::string auth;
   std::string tag = "ol";
+  int batch = 0;  // > 0: send {"batch":[...]} with this many messages per request
 };
 
 std::uint64_t pct(std::vector<std::uint32_t>& v, double p) {
@@ -88,7 +91,8 @@ int parse_response(const std::string& in) {
   int status = in.size() > 12 ? std::atoi(in.c_str() + 9) : 0;
   size_t len = 0;
   for (size_t p = in.find("\r\n"); p < end; p = in.find("\r\n", p + 2)) {
-    if (strncasecmp(in.c_str() + p + 2, "content-length:", 15) == 0) len = std::strtoul(in.c_str() + p + 17, nullptr, 10);
+    if (strncasecmp(in.c_str() + p + 2, "content-length:", 15) == 0)
+      len = std::strtoul(in.c_str() + p + 17, nullptr, 10);
   }
   return in.size() >= end + 4 + len ? status : -1;
 }
@@ -112,16 +116,30 @@ int run_load(const options& o) {
   }
 
   std::uint64_t counter = 0;
-  auto make_request = [&]() {
+  auto make_message = [&]() {
     ++counter;
     std::string id = o.tag + "-" + std::to_string(counter);
-    std::string body =
-        "{\"userId\":\"user-" + id +
-        "\",\"event\":\"Order Completed\",\"properties\":{\"orderId\":\"o-" + std::to_string(counter) +
-        "\",\"revenue\":42.5,\"currency\":\"USD\",\"products\":[{\"sku\":\"sku-1\",\"price\":19.99,\"quantity\":2}]},"
-        "\"context\":{\"library\":{\"name\":\"analytics-node\",\"version\":\"6.2.0\"},\"page\":{\"path\":\"/checkout\"}},"
-        "\"timestamp\":\"2024-05-01T12:00:00.000Z\",\"messageId\":\"m-" + id + "\"}";
-    std::string r = "POST " + o.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+    return "{\"userId\":\"user-" + id +
+           "\",\"event\":\"Order Completed\",\"properties\":{\"orderId\":\"o-" +
+           std::to_string(counter) +
+           "\",\"revenue\":42.5,\"currency\":\"USD\",\"products\":[{\"sku\":\"sku-1\",\"price\":19."
+           "99,\"quantity\":2}]},"
+           "\"context\":{\"library\":{\"name\":\"analytics-node\",\"version\":\"6.2.0\"},\"page\":{"
+           "\"path\":\"/checkout\"}},"
+           "\"timestamp\":\"2024-05-01T12:00:00.000Z\",\"messageId\":\"m-" +
+           id + "\"" + (o.batch > 0 ? ",\"type\":\"track\"}" : "}");
+  };
+  auto make_request = [&]() {
+    std::string body;
+    if (o.batch <= 0) {
+      body = make_message();
+    } else {
+      body = "{\"batch\":[";
+      for (int i = 0; i < o.batch; ++i) body += (i ? "," : "") + make_message();
+      body += "]}";
+    }
+    std::string r =
+        "POST " + o.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
     if (!o.auth.empty()) r += "Authorization: " + o.auth + "\r\n";
     r += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     return r;
@@ -259,14 +277,17 @@ int run_load(const options& o) {
   std::sort(lat_sched.begin(), lat_sched.end());
   std::sort(lat_sent.begin(), lat_sent.end());
   std::printf(
-      "OPENLOOP target_rate=%.0f measured_requests=%zu achieved_rate=%.1f scheduled=%llu completed=%llu ok=%llu "
-      "non200=%llu errors=%llu max_backlog=%llu p50_us=%llu p90_us=%llu p99_us=%llu p999_us=%llu max_us=%llu "
+      "OPENLOOP target_rate=%.0f measured_requests=%zu achieved_rate=%.1f scheduled=%llu "
+      "completed=%llu ok=%llu "
+      "non200=%llu errors=%llu max_backlog=%llu p50_us=%llu p90_us=%llu p99_us=%llu p999_us=%llu "
+      "max_us=%llu "
       "sent_p50_us=%llu sent_p99_us=%llu\n",
       o.rate, lat_sched.size(), lat_sched.size() / o.duration, (unsigned long long)scheduled,
       (unsigned long long)completed, (unsigned long long)ok, (unsigned long long)non200,
-      (unsigned long long)errors, (unsigned long long)max_backlog, (unsigned long long)pct(lat_sched, 50),
-      (unsigned long long)pct(lat_sched, 90), (unsigned long long)pct(lat_sched, 99),
-      (unsigned long long)pct(lat_sched, 99.9), (unsigned long long)(lat_sched.empty() ? 0 : lat_sched.back()),
+      (unsigned long long)errors, (unsigned long long)max_backlog,
+      (unsigned long long)pct(lat_sched, 50), (unsigned long long)pct(lat_sched, 90),
+      (unsigned long long)pct(lat_sched, 99), (unsigned long long)pct(lat_sched, 99.9),
+      (unsigned long long)(lat_sched.empty() ? 0 : lat_sched.back()),
       (unsigned long long)pct(lat_sent, 50), (unsigned long long)pct(lat_sent, 99));
   for (auto& c : conns) close(c.fd);
   return 0;
@@ -284,7 +305,8 @@ int run_fsync(const std::string& dir, int count, size_t bytes) {
   double sum = 0;
   for (int i = 0; i < count; ++i) {
     auto t = now_ns();
-    if (write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) || fdatasync(fd) != 0) {
+    if (write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
+        fdatasync(fd) != 0) {
       perror("write/fdatasync");
       return 1;
     }
@@ -295,8 +317,9 @@ int run_fsync(const std::string& dir, int count, size_t bytes) {
   close(fd);
   unlink(path.c_str());
   std::sort(us.begin(), us.end());
-  std::printf("FSYNC count=%d bytes=%zu p50_us=%llu p99_us=%llu mean_us=%.0f max_us=%u\n", count, bytes,
-              (unsigned long long)pct(us, 50), (unsigned long long)pct(us, 99), sum / count, us.back());
+  std::printf("FSYNC count=%d bytes=%zu p50_us=%llu p99_us=%llu mean_us=%.0f max_us=%u\n", count,
+              bytes, (unsigned long long)pct(us, 50), (unsigned long long)pct(us, 99), sum / count,
+              us.back());
   return 0;
 }
 
@@ -304,23 +327,36 @@ int run_fsync(const std::string& dir, int count, size_t bytes) {
 
 int main(int argc, char** argv) {
   if (argc >= 3 && std::string(argv[1]) == "fsync")
-    return run_fsync(argv[2], argc > 3 ? std::atoi(argv[3]) : 300, argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 4096);
+    return run_fsync(argv[2], argc > 3 ? std::atoi(argv[3]) : 300,
+                     argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 4096);
   if (argc < 2 || std::string(argv[1]) != "load") {
-    std::fprintf(stderr, "usage: openloop load --port P --rate R --duration S [--connections C] [--warmup S] "
-                         "[--path P] [--auth A] [--tag T]\n       openloop fsync DIR [COUNT] [BYTES]\n");
+    std::fprintf(
+        stderr,
+        "usage: openloop load --port P --rate R --duration S [--connections C] [--warmup S] "
+        "[--path P] [--auth A] [--tag T]\n       openloop fsync DIR [COUNT] [BYTES]\n");
     return 2;
   }
   options o;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port") o.port = std::atoi(v.c_str());
-    else if (k == "--rate") o.rate = std::atof(v.c_str());
-    else if (k == "--duration") o.duration = std::atof(v.c_str());
-    else if (k == "--warmup") o.warmup = std::atof(v.c_str());
-    else if (k == "--connections") o.connections = std::atoi(v.c_str());
-    else if (k == "--path") o.path = v;
-    else if (k == "--auth") o.auth = v;
-    else if (k == "--tag") o.tag = v;
+    if (k == "--port")
+      o.port = std::atoi(v.c_str());
+    else if (k == "--rate")
+      o.rate = std::atof(v.c_str());
+    else if (k == "--duration")
+      o.duration = std::atof(v.c_str());
+    else if (k == "--warmup")
+      o.warmup = std::atof(v.c_str());
+    else if (k == "--connections")
+      o.connections = std::atoi(v.c_str());
+    else if (k == "--path")
+      o.path = v;
+    else if (k == "--auth")
+      o.auth = v;
+    else if (k == "--tag")
+      o.tag = v;
+    else if (k == "--batch")
+      o.batch = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
