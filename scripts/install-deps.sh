@@ -7,7 +7,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config ca-certificates curl
   libboost1.81-dev libsimdjson-dev librocksdb-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libyaml-cpp-dev libgtest-dev libssl-dev zlib1g-dev)
+  libyaml-cpp-dev libgtest-dev libssl-dev zlib1g-dev libjemalloc-dev)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(python3 prometheus openssl) ; command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm) ;;

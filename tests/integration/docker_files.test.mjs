@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DOCKER = path.join(ROOT, 'docker');
 const BIN = path.resolve(process.env.TRIBUTARY_BIN || path.join(ROOT, 'build/release/src/tributary'));
+// The image ships the release build, which links what a sanitizer build does not (jemalloc).
+const RELEASE_BIN = path.resolve(process.env.TRIBUTARY_RELEASE_BIN || path.join(ROOT, 'build/release/src/tributary'));
 const read = (rel) => fs.readFileSync(path.join(ROOT, rel), 'utf8');
 const exists = (abs) => fs.existsSync(abs);
 
@@ -236,6 +238,34 @@ describe('docker/Dockerfile', () => {
     assert.equal(ops('STOPSIGNAL', finalStage)[0]?.args, 'SIGTERM');
     assert.ok(ops('USER', finalStage).some((i) => i.args === 'tributary'), 'the runtime stage must not run as root');
   });
+
+  test('the runtime stage installs a package for every shared library the binary links',
+    { skip: !exists(RELEASE_BIN) && `no release binary at ${RELEASE_BIN}` }, () => {
+      // Packages the runtime stage installs by name, and everything they depend on.
+      const install = ops('RUN', finalStage).map((i) => i.args).join(' ').match(/apt-get install ([^&]*)/)[1];
+      const listed = install.split(/\s+/).filter((w) => w && !w.startsWith('-'));
+      const deps = spawnSync('apt-cache', ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts',
+        '--no-breaks', '--no-replaces', '--no-enhances', ...listed], { encoding: 'utf8' });
+      assert.equal(deps.status, 0, deps.stderr);
+      const available = new Set([...listed, ...deps.stdout.split('\n').map((l) => l.replace(/^\s*(Pre)?Depends:\s*/, '').replace(/[<>]/g, '').trim())]);
+      // In every Debian image (Essential or required by it).
+      for (const base of ['libc6', 'libstdc++6', 'libgcc-s1']) available.add(base);
+      // The host's release build links what the image's does (same scripts, same Debian packages).
+      const ldd = spawnSync('ldd', [RELEASE_BIN], { encoding: 'utf8' });
+      assert.equal(ldd.status, 0, ldd.stderr);
+      const libs = [...ldd.stdout.matchAll(/=>\s+(\/\S+)/g)].map((m) => m[1]);
+      assert.ok(libs.some((l) => l.includes('librocksdb')), `ldd found no librocksdb in:\n${ldd.stdout}`);
+      const missing = [];
+      for (const lib of libs) {
+        // With merged /usr, dpkg may know a file under /lib or under /usr/lib.
+        const real = fs.realpathSync(lib);
+        const candidates = [lib, real, real.replace(/^\/usr\/lib\//, '/lib/'), lib.replace(/^\/lib\//, '/usr/lib/')];
+        const owner = spawnSync('dpkg', ['-S', ...new Set(candidates)], { encoding: 'utf8' });
+        const pkg = owner.stdout.trim() ? owner.stdout.split(':')[0] : `no package owns it`;
+        if (!available.has(pkg)) missing.push(`${lib} (${pkg})`);
+      }
+      assert.deepEqual(missing, [], 'libraries no runtime package provides');
+    });
 
   test('.dockerignore keeps host build trees and .git out of the context', () => {
     const ignore = read('.dockerignore').split('\n').map((l) => l.trim());
