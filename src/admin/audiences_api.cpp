@@ -84,7 +84,8 @@ std::optional<http::response> audiences_route(const eventlog::event_log& log,
                                               const config::config& cfg, const http::request& req) {
   std::string_view path = req.path;
   if (!path.starts_with(kBase)) return std::nullopt;
-  if (req.method != "GET") return json_error(405, "method_not_allowed", "use GET");
+  if (req.method != "GET" && req.method != "HEAD")
+    return json_error(405, "method_not_allowed", "use GET or HEAD");
   if (path == kBase) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& a : cfg.audiences)

@@ -412,6 +412,13 @@ describe('audiences admin API, FQL and eval', () => {
     assert.equal(r.status, 404, r.text);
     r = await srv.admin('/admin/v1/audiences', { token: null });
     assert.equal(r.status, 401);
+    // HEAD answers like GET without a body, as on the other admin and Profile API routes.
+    r = await srv.admin('/admin/v1/audiences/stuck_at_step_1/members', { method: 'HEAD' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.text, '');
+    r = await srv.admin('/admin/v1/audiences', { method: 'DELETE' });
+    assert.equal(r.status, 405, r.text);
+    assert.equal(r.json.error.code, 'method_not_allowed');
   });
 
   test('POST /admin/v1/fql: the result, and an invalid expression\'s position', async () => {
