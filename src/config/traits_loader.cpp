@@ -90,6 +90,10 @@ std::vector<computed_trait> read_computed_traits(yaml_reader& r, const YAML::Nod
     if (!std::regex_match(d.key, kKey))
       r.error_at(kv.first,
                  fmt::format("{}: a trait key uses letters, digits, '_', '.' or '-'", where));
+    else if (d.key.starts_with("__"))
+      r.error_at(kv.first, fmt::format("{}: keys starting with '__' are reserved for the traits "
+                                       "that audiences and destinations derive",
+                                       where));
     const YAML::Node& t = kv.second;
     if (!r.check_map(t, where,
                      {"type", "event", "window", "where", "property", "value", "function",

@@ -763,5 +763,16 @@ TEST(ConfigProfiles, ComputedTraitKeysAreChecked) {
   EXPECT_TRUE(has_error(r, 9, 37, "not supported")) << dump(r);
 }
 
+TEST(ConfigProfiles, DoubleUnderscoreTraitKeysAreReserved) {
+  // Audiences and destinations name the traits they derive `__a.<audience>.<n>` and
+  // `__d.<destination>.<n>`: a user's key must not be able to take one of those names.
+  auto r = load(std::string(kSources) + R"(computed_traits:
+  __a.stuck.0: {type: event_count, event: X}
+  _ok: {type: event_count, event: X}
+)");
+  EXPECT_TRUE(has_error(r, 5, 3, "keys starting with '__' are reserved")) << dump(r);
+  EXPECT_EQ(r.errors.size(), 1u) << dump(r);
+}
+
 }  // namespace
 }  // namespace tributary::config
