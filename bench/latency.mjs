@@ -8,7 +8,8 @@
 // background load from openloop (batches of 100 track events, R events/s, every one a new user).
 // Meanwhile probes go out one at a time: a `Probe` track for a fresh user. For each probe, from the
 // moment its 200 arrived, measured concurrently:
-//   trait    the computed trait `probe_count` is 1 in the Profile API (GET .../traits)
+//   trait    the computed trait `probe_count` is 1 in the Profile API (GET .../traits); the round
+//            trips of these polls are reported too (Profile API latency under load)
 //   audience the synthesized `Audience Entered` for the user is in the log (GET /admin/v1/events)
 //   sink     the webhook receiver got the probe
 // The first two are found by polling, one request at a time with a pause of --poll-gap ms (default
@@ -126,7 +127,7 @@ async function main() {
       await sleep(3000); // let the load settle
 
       let after = Number(JSON.parse((await req(admin, 'GET', '/admin/v1/events?limit=0', adminAuth)).body).last_seq);
-      const base = [], ack = [], trait = [], aud = [], hook = [];
+      const base = [], ack = [], trait = [], aud = [], hook = [], traitRtt = [];
       let missing = 0;
       for (let i = 0; i < PROBES; i++) {
         if (performance.now() > loadEnd - 500) unloaded++;
@@ -150,7 +151,9 @@ async function main() {
         const traitSeen = (async () => {
           const url = `/v1/spaces/default/collections/users/profiles/user_id:${user}/traits?class=computed_trait`;
           while (performance.now() < deadline) {
+            const q0 = performance.now();
             const t = await req(admin, 'GET', url, adminAuth);
+            traitRtt.push(performance.now() - q0);
             if (t.status === 200 && JSON.parse(t.body).traits?.probe_count === 1) return performance.now();
             await sleep(POLL_GAP_MS);
           }
@@ -176,7 +179,7 @@ async function main() {
       if (unloaded) console.error(`warning: ${unloaded} probes at ${rate}/s ran after the load ended`);
       const achieved = /achieved_rate=([\d.]+)/.exec(loadOut)?.[1];
       rows.push({ rate, achieved: achieved ? Number(achieved) * 100 : NaN, unloaded, base: quantiles(base), ack: quantiles(ack),
-        trait: quantiles(trait), aud: quantiles(aud), hook: quantiles(hook), missing, loadOut: loadOut.trim() });
+        trait: quantiles(trait), traitRtt: quantiles(traitRtt), aud: quantiles(aud), hook: quantiles(hook), missing, loadOut: loadOut.trim() });
     }
   } finally {
     server.kill('SIGTERM');
@@ -191,6 +194,7 @@ async function main() {
   for (const r of rows) {
     for (const [name, q] of [
       ['baseline: GET /healthz round trip', r.base], ['probe POST /v1/track → 200', r.ack],
+      ['Profile API GET .../traits round trip (every poll; 404 until the profile exists)', r.traitRtt],
       ['200 → computed trait in Profile API', r.trait], ['200 → Audience Entered in the log', r.aud],
       ['200 → webhook sink received it', r.hook],
     ])
