@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -307,4 +308,24 @@ export function message(type, extra = {}) {
     default:
       return { ...base, ...extra };
   }
+}
+
+/**
+ * A webhook receiver on a free loopback port that answers 200 `{}` and records every request as
+ * {url, headers, body (parsed JSON)} in `rx.requests`; `rx.url` is its base URL, `rx.server` the
+ * node:http server (close it when done).
+ */
+export async function receiver() {
+  const rx = { requests: [] };
+  rx.server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      rx.requests.push({ url: req.url, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString()) });
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise((r) => rx.server.listen(0, '127.0.0.1', r));
+  rx.url = `http://127.0.0.1:${rx.server.address().port}`;
+  return rx;
 }

@@ -3,25 +3,9 @@
 // that pass that destination's routing arrive again, at that receiver only, with their
 // messageId as Idempotency-Key and an X-Tributary-Replay header; the errors; the metric.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { ADMIN_TOKEN, Server, WEB_KEY, sleep, uid, waitFor } from './harness.mjs';
-
-async function receiver() {
-  const rx = { requests: [] };
-  rx.server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      rx.requests.push({ url: req.url, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString()) });
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise((r) => rx.server.listen(0, '127.0.0.1', r));
-  rx.url = `http://127.0.0.1:${rx.server.address().port}`;
-  return rx;
-}
+import { ADMIN_TOKEN, Server, WEB_KEY, receiver, sleep, uid, waitFor } from './harness.mjs';
 
 function configText(a, b) {
   return `

@@ -3,27 +3,11 @@
 // Event Tester (admin route and CLI) answering without sending.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ADMIN_TOKEN, BIN, Server, WEB_KEY, runCli, uid, waitFor } from './harness.mjs';
-
-async function receiver() {
-  const rx = { requests: [] };
-  rx.server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      rx.requests.push({ url: req.url, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString()) });
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise((r) => rx.server.listen(0, '127.0.0.1', r));
-  rx.url = `http://127.0.0.1:${rx.server.address().port}`;
-  return rx;
-}
+import { ADMIN_TOKEN, BIN, Server, WEB_KEY, receiver, runCli, uid, waitFor } from './harness.mjs';
 
 function configText(rx) {
   return `

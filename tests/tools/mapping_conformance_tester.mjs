@@ -87,19 +87,23 @@ function pass(kind, c, how) {
   if (verbose) console.log(`ok   ${c.id}${how ? ` (${how})` : ''}`);
 }
 
+/** Counts a case that uses @liquid, or whose mapping cannot be a destination's, and says to skip it. */
+function notApplicable(kind, c) {
+  if (usesLiquid(c)) {
+    results[kind].skipped += 1;
+    return true;
+  }
+  const why = unexpressible(c.input.mapping);
+  if (!why) return false;
+  results[kind].unexpressible += 1;
+  notExpressed.push(`${c.id} (${c.source_test?.name ?? ''}): ${why}; Segment: ${JSON.stringify(c.expected)}`);
+  return true;
+}
+
 try {
   const transform = load('mapping-kit-transform.json');
   for (const c of transform.cases) {
-    if (usesLiquid(c)) {
-      results.transform.skipped += 1;
-      continue;
-    }
-    const why = unexpressible(c.input.mapping);
-    if (why) {
-      results.transform.unexpressible += 1;
-      notExpressed.push(`${c.id} (${c.source_test?.name ?? ''}): ${why}; Segment: ${JSON.stringify(c.expected)}`);
-      continue;
-    }
+    if (notApplicable('transform', c)) continue;
     const expectThrow = c.expected.throws === true;
     const want = expectThrow ? undefined : decode(c.expected.result);
     const wantText = expectThrow ? 'an error' : want === undefined ? 'nothing sent (undefined)' : JSON.stringify(want);
@@ -135,16 +139,7 @@ try {
 
   const validate = load('mapping-kit-validate.json');
   for (const c of validate.cases) {
-    if (usesLiquid(c)) {
-      results.validate.skipped += 1;
-      continue;
-    }
-    const why = unexpressible(c.input.mapping);
-    if (why) {
-      results.validate.unexpressible += 1;
-      notExpressed.push(`${c.id} (${c.source_test?.name ?? ''}): ${why}; Segment: ${JSON.stringify(c.expected)}`);
-      continue;
-    }
+    if (notApplicable('validate', c)) continue;
     const wantValid = c.expected.valid === true;
     const conf = await configure(decode(c.input.mapping));
     if (conf.ok === wantValid) pass('validate', c);
