@@ -10,8 +10,8 @@ find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
 # jemalloc (libjemalloc-dev): the processor allocates and frees many small objects per event;
-# glibc malloc costs it ~40% of its time there (docs/performance.md). Not with the sanitizers,
-# which bring their own allocator.
+# glibc malloc/free took ~30% of its time with computed traits (docs/performance.md). Not with
+# the sanitizers, which bring their own allocator.
 if(TRIBUTARY_JEMALLOC AND NOT TRIBUTARY_SANITIZE)
   find_library(JEMALLOC_LIBRARY NAMES jemalloc REQUIRED)
   add_library(tributary_allocator INTERFACE)
