@@ -255,6 +255,13 @@ response admin_api::metrics() const {
          static_cast<double>(ls.overloaded.load()));
   single(out, "tributary_log_pending_bytes", "gauge", "Bytes queued for the log writer.",
          static_cast<double>(d_.log->pending_bytes()));
+  single(out, "tributary_log_size_bytes", "gauge",
+         "Size of the event log: its table files (compressed) plus its memtables.",
+         static_cast<double>(d_.log->log_bytes()));
+  single(out, "tributary_storage_size_bytes", "gauge",
+         "Size of the whole database (log, profiles, history, outboxes, ...): table files plus "
+         "memtables, without write-ahead logs.",
+         static_cast<double>(d_.log->storage_bytes()));
   if (d_.processor) {
     const auto& ps = *d_.processor;
     std::uint64_t cursor = d_.processor_cursor ? d_.processor_cursor() : 0;

@@ -113,9 +113,9 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   log->dedupe_cf_ = log->handles_[2];
   log->meta_cf_ = log->handles_[3];
   log->rejections_cf_ = log->handles_[4];
-  log->state_ = {log->db_,        log->handles_[5],  log->handles_[6],  log->handles_[7],
-                 log->meta_cf_,   log->handles_[8],  log->handles_[9],  log->handles_[10],
-                 log->handles_[11]};
+  log->state_ = {log->db_,         log->handles_[5],  log->handles_[6],
+                 log->handles_[7], log->meta_cf_,     log->handles_[8],
+                 log->handles_[9], log->handles_[10], log->handles_[11]};
 
   // Resume the sequence: the larger of the stored high-water mark and the last key.
   std::uint64_t last = 0;
@@ -130,6 +130,20 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   log->refresh_disk_state();
   log->writer_ = std::thread([l = log.get()] { l->run(); });
   return log;
+}
+
+std::uint64_t event_log::log_bytes() const {
+  std::uint64_t files = 0, mem = 0;
+  db_->GetIntProperty(log_cf_, "rocksdb.total-sst-files-size", &files);
+  db_->GetIntProperty(log_cf_, "rocksdb.cur-size-all-mem-tables", &mem);
+  return files + mem;
+}
+
+std::uint64_t event_log::storage_bytes() const {
+  std::uint64_t files = 0, mem = 0;
+  db_->GetAggregatedIntProperty("rocksdb.total-sst-files-size", &files);
+  db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
+  return files + mem;
 }
 
 event_log::~event_log() {
@@ -340,7 +354,8 @@ std::uint64_t event_log::apply_retention() {
   std::string end = it->Valid() ? it->key().ToString() : seq_key(last_seq() + 1);
   // Never delete what a consumer (the processor) has not read yet.
   std::unique_ptr<rocksdb::Iterator> cursors(db_->NewIterator({}, meta_cf_));
-  for (cursors->Seek("cursor/"); cursors->Valid() && cursors->key().starts_with("cursor/"); cursors->Next()) {
+  for (cursors->Seek("cursor/"); cursors->Valid() && cursors->key().starts_with("cursor/");
+       cursors->Next()) {
     std::string limit = seq_key(get_be64(cursors->value().ToStringView()) + 1);
     if (limit < end) end = limit;
   }

@@ -184,7 +184,8 @@ describe('prometheus', () => {
     assert.equal(r.status, 0, `promtool check metrics failed:\n${r.stdout}${r.stderr}\n--- metrics:\n${text}`);
     assert.equal((r.stdout + r.stderr).trim(), '', 'no lint warnings either');
     for (const name of ['tributary_config_reloads_total{result="ok"}', 'tributary_config_reloads_total{result="error"}',
-      'tributary_http_connections_refused_total', 'tributary_http_header_timeouts_total', 'tributary_process_open_fds']) {
+      'tributary_http_connections_refused_total', 'tributary_http_header_timeouts_total', 'tributary_process_open_fds',
+      'tributary_log_size_bytes', 'tributary_storage_size_bytes']) {
       assert.notEqual(metric(text, name), undefined, `${name} is exposed`);
     }
     assert.equal(metric(text, 'tributary_config_reloads_total{result="ok"}'), 1);

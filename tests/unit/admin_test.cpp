@@ -236,6 +236,15 @@ TEST_F(AdminApiTest, MetricsReportTheLog) {
   EXPECT_NE(text.find("tributary_log_appended_events_total 3\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE tributary_ingest_ack_latency_seconds histogram"), std::string::npos);
   EXPECT_NE(text.find("tributary_process_uptime_seconds 5\n"), std::string::npos);
+  // The three events are in the log's memtable: both sizes count them.
+  auto gauge = [&](const std::string& name) {
+    auto at = text.find("\n" + name + " ");
+    EXPECT_NE(at, std::string::npos) << name << " missing:\n" << text;
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + name.size() + 2));
+  };
+  double log = gauge("tributary_log_size_bytes"), all = gauge("tributary_storage_size_bytes");
+  EXPECT_GT(log, 0);
+  EXPECT_GE(all, log);
 }
 
 TEST(LatencyHistogram, CumulativeBuckets) {

@@ -120,6 +120,10 @@ class event_log {
   bool disk_low() const { return disk_low_.load(); }
   const stats& counters() const { return stats_; }
   std::uint64_t pending_bytes() const { return pending_bytes_.load(); }
+  //! Bytes the log's column family takes: its table files plus its memtables.
+  std::uint64_t log_bytes() const;
+  //! Bytes of the whole database (every column family): table files plus memtables.
+  std::uint64_t storage_bytes() const;
 
   //! Stops accepting, writes what is queued, closes the database.
   void stop();
@@ -133,14 +137,14 @@ class event_log {
   //! (the processor) writes them together with its cursor (`cursor_key`, in `meta`) in one batch.
   struct state_handles {
     rocksdb::DB* db = nullptr;
-    rocksdb::ColumnFamilyHandle* ids = nullptr;       //!< "<type>:<value>" → profile id
-    rocksdb::ColumnFamilyHandle* profiles = nullptr;  //!< profile id → profile record
-    rocksdb::ColumnFamilyHandle* history = nullptr;   //!< profile id, time, seq → event
-    rocksdb::ColumnFamilyHandle* meta = nullptr;      //!< cursors
-    rocksdb::ColumnFamilyHandle* outbox = nullptr;    //!< destination, seq → request to deliver
-    rocksdb::ColumnFamilyHandle* dlq = nullptr;       //!< destination, seq → dead letter
-    rocksdb::ColumnFamilyHandle* timers = nullptr;    //!< due time, profile id → timer
-    rocksdb::ColumnFamilyHandle* audiences = nullptr; //!< audience key, profile id → membership
+    rocksdb::ColumnFamilyHandle* ids = nullptr;        //!< "<type>:<value>" → profile id
+    rocksdb::ColumnFamilyHandle* profiles = nullptr;   //!< profile id → profile record
+    rocksdb::ColumnFamilyHandle* history = nullptr;    //!< profile id, time, seq → event
+    rocksdb::ColumnFamilyHandle* meta = nullptr;       //!< cursors
+    rocksdb::ColumnFamilyHandle* outbox = nullptr;     //!< destination, seq → request to deliver
+    rocksdb::ColumnFamilyHandle* dlq = nullptr;        //!< destination, seq → dead letter
+    rocksdb::ColumnFamilyHandle* timers = nullptr;     //!< due time, profile id → timer
+    rocksdb::ColumnFamilyHandle* audiences = nullptr;  //!< audience key, profile id → membership
   };
   const state_handles& state() const { return state_; }
   static std::string cursor_key(const std::string& name) { return "cursor/" + name; }
