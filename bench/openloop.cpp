@@ -333,7 +333,7 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage: openloop load --port P --rate R --duration S [--connections C] [--warmup S] "
-        "[--path P] [--auth A] [--tag T]\n       openloop fsync DIR [COUNT] [BYTES]\n");
+        "[--path P] [--auth A] [--tag T] [--batch N]\n       openloop fsync DIR [COUNT] [BYTES]\n");
     return 2;
   }
   options o;

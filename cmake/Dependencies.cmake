@@ -12,12 +12,10 @@ find_package(Threads REQUIRED)
 # jemalloc (libjemalloc-dev): the processor allocates and frees many small objects per event;
 # glibc malloc/free took ~30% of its time with computed traits (docs/performance.md). Not with
 # the sanitizers, which bring their own allocator.
+add_library(tributary_allocator INTERFACE)
 if(TRIBUTARY_JEMALLOC AND NOT TRIBUTARY_SANITIZE)
   find_library(JEMALLOC_LIBRARY NAMES jemalloc REQUIRED)
-  add_library(tributary_allocator INTERFACE)
   target_link_libraries(tributary_allocator INTERFACE ${JEMALLOC_LIBRARY})
-else()
-  add_library(tributary_allocator INTERFACE)
 endif()
 
 find_program(CCACHE_PROGRAM ccache)

@@ -132,18 +132,25 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   return log;
 }
 
-std::uint64_t event_log::log_bytes() const {
+namespace {
+// Table files plus memtables, read through `get(property, &value)`.
+template <class Get>
+std::uint64_t files_and_memtables(Get get) {
   std::uint64_t files = 0, mem = 0;
-  db_->GetIntProperty(log_cf_, "rocksdb.total-sst-files-size", &files);
-  db_->GetIntProperty(log_cf_, "rocksdb.cur-size-all-mem-tables", &mem);
+  get("rocksdb.total-sst-files-size", &files);
+  get("rocksdb.cur-size-all-mem-tables", &mem);
   return files + mem;
+}
+}  // namespace
+
+std::uint64_t event_log::log_bytes() const {
+  return files_and_memtables(
+      [&](const char* p, std::uint64_t* v) { return db_->GetIntProperty(log_cf_, p, v); });
 }
 
 std::uint64_t event_log::storage_bytes() const {
-  std::uint64_t files = 0, mem = 0;
-  db_->GetAggregatedIntProperty("rocksdb.total-sst-files-size", &files);
-  db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
-  return files + mem;
+  return files_and_memtables(
+      [&](const char* p, std::uint64_t* v) { return db_->GetAggregatedIntProperty(p, v); });
 }
 
 event_log::~event_log() {
