@@ -269,9 +269,10 @@ void event_log::write_group(std::vector<append_request>& group) {
     }
   }
   batch.Put(meta_cf_, kLastSeqKey, seq_key(seq - 1));
-  rocksdb::WriteOptions wo;
-  wo.sync = opts_.sync;
-  auto s = db_->Write(wo, &batch);
+  // Written without sync, then the write-ahead log is fsync'd outside RocksDB's write queue: a
+  // synced Write would hold that queue for the whole fsync, and the processor's commits (same
+  // database, same queue) would wait behind every group commit of the Tracking API.
+  auto s = db_->Write({}, &batch);
   pending_bytes_.fetch_sub(bytes);
   stats_.groups.fetch_add(1);
   if (!s.ok()) {
@@ -281,15 +282,27 @@ void event_log::write_group(std::vector<append_request>& group) {
     for (auto& req : group) req.done({append_status::unavailable, "storage write failed", {}});
     return;
   }
-  writable_.store(true);
   next_seq_ = seq;
   stats_.events_appended.fetch_add(appended);
   stats_.duplicates.fetch_add(dups);
   {
+    // Readers may see the group while it is being fsync'd. The WAL is one sequence, so whatever
+    // a crash keeps of it is a prefix: a processor commit that read these events is never kept
+    // without them. An event delivered before a failed fsync is not acknowledged, so its
+    // sender retries it and deduplication acknowledges the retry without storing it twice.
     std::lock_guard lock(seq_mu_);
     last_seq_.store(seq - 1, std::memory_order_release);
   }
   seq_cv_.notify_all();
+  if (opts_.sync) s = db_->SyncWAL();
+  if (!s.ok()) {
+    stats_.write_errors.fetch_add(1);
+    writable_.store(false);
+    spdlog::error("event log fsync failed: {}", describe(s));
+    for (auto& req : group) req.done({append_status::unavailable, "storage sync failed", {}});
+    return;
+  }
+  writable_.store(true);
   for (size_t r = 0; r < group.size(); ++r) group[r].done(std::move(outcomes[r]));
 }
 

@@ -58,12 +58,24 @@ std::size_t processor::run_once() {
   cfg_now_ = cfg.get();
   now_ = clock_.now_ms();
   start_backfill_if_needed(*cfg);
-  auto records = log_.read(cursor_.load(), cfg->processor.batch_events);
-  for (const auto& rec : records) process(rec, *cfg);
-  std::size_t handled = records.size() + run_timers(*cfg);
+  // Events are read in chunks until the batch is full, the log is drained, or the batch has
+  // taken kBatchTime: under a steady stream an event waits for little more than that before its
+  // batch commits, while a backlog is still worked through in large batches.
+  const auto deadline = std::chrono::steady_clock::now() + kBatchTime;
+  std::uint64_t last = cursor_.load();
+  std::size_t events = 0;
+  while (events < cfg->processor.batch_events) {
+    std::size_t want = std::min(kReadChunk, cfg->processor.batch_events - events);
+    auto records = log_.read(last, want);
+    for (const auto& rec : records) process(rec, *cfg);
+    events += records.size();
+    if (!records.empty()) last = records.back().seq;
+    if (records.size() < want || std::chrono::steady_clock::now() >= deadline) break;
+  }
+  std::size_t handled = events + run_timers(*cfg);
   std::size_t visited = backfill_step(*cfg);
   if (handled == 0 && visited == 0) return 0;
-  if (!commit(records.empty() ? cursor_.load() : records.back().seq)) {
+  if (!commit(last)) {
     // Memory ran ahead of the database: forget it and replay from the stored cursor.
     cache_.clear();
     dirty_.clear();

@@ -1,6 +1,7 @@
 #pragma once
 //! The processor: consumes the log in order and keeps identities, profiles and history.
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,6 +69,8 @@ class processor {
   const processor_stats& counters() const { return stats_; }
   std::size_t cached_profiles() const { return cache_size_.load(); }
   static constexpr const char* kCursorName = "processor";
+  static constexpr std::size_t kReadChunk = 128;                //!< events per log read
+  static constexpr std::chrono::microseconds kBatchTime{2000};  //!< work per batch when busy
   //! Source of the events the processor appends (audience and computed-trait changes).
   static constexpr const char* kSynthesizedSource = "engage";
   //! Key of a member row in the audiences column family.
