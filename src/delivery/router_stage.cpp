@@ -58,16 +58,25 @@ void router_stage::enqueue(rocksdb::WriteBatch& batch, const std::string& destin
   ++enqueued_[destination];
 }
 
-void router_stage::committed() {
-  if (enqueued_.empty() && skipped_.empty()) return;
-  if (svc_) svc_->committed(enqueued_, skipped_);
+void router_stage::sealed() {
+  for (const auto& [d, n] : enqueued_) sealed_enqueued_[d] += n;
+  for (const auto& [d, n] : skipped_) sealed_skipped_[d] += n;
   enqueued_.clear();
   skipped_.clear();
+}
+
+void router_stage::committed() {
+  if (sealed_enqueued_.empty() && sealed_skipped_.empty()) return;
+  if (svc_) svc_->committed(sealed_enqueued_, sealed_skipped_);
+  sealed_enqueued_.clear();
+  sealed_skipped_.clear();
 }
 
 void router_stage::aborted() {
   enqueued_.clear();
   skipped_.clear();
+  sealed_enqueued_.clear();
+  sealed_skipped_.clear();
 }
 
 }  // namespace tributary::delivery

@@ -51,6 +51,7 @@ class router_stage final : public processor::stage {
                  nlohmann::ordered_json& event) const;
 
   void on_event(const processor::event_context& ctx, rocksdb::WriteBatch& batch) override;
+  void sealed() override;
   void committed() override;
   void aborted() override;
 
@@ -65,8 +66,10 @@ class router_stage final : public processor::stage {
   const clock_source& clock_;
   service* svc_;
   decide_fn decide_;
-  std::unordered_map<std::string, std::uint64_t> enqueued_;  //!< since the last commit
+  std::unordered_map<std::string, std::uint64_t> enqueued_;  //!< since the last seal
   std::unordered_map<std::string, std::uint64_t> skipped_;
+  std::unordered_map<std::string, std::uint64_t> sealed_enqueued_;  //!< in the batch being written
+  std::unordered_map<std::string, std::uint64_t> sealed_skipped_;
 };
 
 }  // namespace tributary::delivery

@@ -19,8 +19,11 @@ processor::processor(eventlog::event_log& log, const config::holder& cfg, const 
       cfg_(cfg),
       s_(log.state()),
       clock_(clock ? *clock : system_clock_),
-      batch_(std::make_unique<rocksdb::WriteBatch>()) {
+      batch_(std::make_unique<rocksdb::WriteBatch>()),
+      write_status_(std::make_unique<rocksdb::Status>()) {
   cursor_.store(log_.cursor(kCursorName));
+  read_pos_ = cursor_.load();
+  writer_ = std::thread([this] { writer_loop(); });
   std::uint64_t timers = 0;
   s_.db->GetIntProperty(s_.timers, "rocksdb.estimate-num-keys", &timers);
   stats_.timers_pending.store(static_cast<std::int64_t>(timers));
@@ -29,6 +32,13 @@ processor::processor(eventlog::event_log& log, const config::holder& cfg, const 
 
 processor::~processor() {
   stop();
+  flush();
+  {
+    std::lock_guard lock(write_mu_);
+    writer_quit_ = true;
+  }
+  write_cv_.notify_all();
+  writer_.join();
   // Appends of synthesized events report back into stats_: wait for them (the log outlives us).
   for (int i = 0; i < 5000 && stats_.emits_in_flight.load() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -37,14 +47,17 @@ processor::~processor() {
 void processor::start() {
   thread_ = std::thread([this] {
     while (!stopping_.load()) {
-      if (run_once() > 0) continue;
-      // Sleep until an event arrives, the next timer is due, or 200 ms pass.
+      if (run_once(false) > 0) continue;
+      // Idle: the last batch is written (and its rows handed on) before sleeping until an event
+      // arrives, the next timer is due, or 200 ms pass.
+      flush();
       auto wait = std::chrono::milliseconds(200);
       if (auto due = next_timer())
         wait = std::clamp(std::chrono::milliseconds(*due - clock_.now_ms()),
                           std::chrono::milliseconds(1), wait);
       log_.wait_for(cursor_.load(), wait);
     }
+    flush();
   });
 }
 
@@ -53,7 +66,11 @@ void processor::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::size_t processor::run_once() {
+std::size_t processor::run_once(bool wait_for_write) {
+  if (inflight_failed_) {  // found by a barrier inside the last batch
+    abort_batches();
+    return 0;
+  }
   auto cfg = cfg_.get();
   cfg_now_ = cfg.get();
   now_ = clock_.now_ms();
@@ -62,7 +79,7 @@ std::size_t processor::run_once() {
   // taken kBatchTime: under a steady stream an event waits for little more than that before its
   // batch commits, while a backlog is still worked through in large batches.
   const auto deadline = std::chrono::steady_clock::now() + kBatchTime;
-  std::uint64_t last = cursor_.load();
+  std::uint64_t last = read_pos_;
   std::size_t events = 0;
   while (events < cfg->processor.batch_events) {
     std::size_t want = std::min(kReadChunk, cfg->processor.batch_events - events);
@@ -74,24 +91,37 @@ std::size_t processor::run_once() {
   }
   std::size_t handled = events + run_timers(*cfg);
   std::size_t visited = backfill_step(*cfg);
-  if (handled == 0 && visited == 0) return 0;
-  if (!commit(last)) {
-    // Memory ran ahead of the database: forget it and replay from the stored cursor.
-    cache_.clear();
-    dirty_.clear();
-    id_overlay_.clear();
-    history_puts_.clear();
-    history_deletes_.clear();
-    pending_emits_.clear();
-    merged_now_.clear();
-    batch_->Clear();
-    timer_floor_.store(0);
-    for (auto* st : stages_) st->aborted();
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  if (handled == 0 && visited == 0 && !inflight_failed_) return 0;
+  if (!commit(last, wait_for_write)) {
+    abort_batches();
     return 0;
   }
   evict(cfg->processor.cache_profiles);
   return handled + visited;
+}
+
+void processor::abort_batches() {
+  // Memory ran ahead of the database: forget it and replay from the stored cursor.
+  flush();
+  inflight_.reset();
+  inflight_failed_ = false;
+  cache_.clear();
+  dirty_.clear();
+  id_overlay_.clear();
+  history_puts_.clear();
+  history_deletes_.clear();
+  pending_emits_.clear();
+  merged_now_.clear();
+  timer_deletes_.clear();
+  batch_->Clear();
+  timer_floor_.store(0);
+  read_pos_ = cursor_.load();
+  for (auto* st : stages_) st->aborted();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+}
+
+bool processor::flush() {
+  return finish_inflight();
 }
 
 profile* processor::load(const std::string& id) {
@@ -107,8 +137,15 @@ profile* processor::load(const std::string& id) {
 
 std::optional<std::string> processor::find(const std::string& key) {
   std::string pid;
+  auto in_flight = [&]() -> const std::string* {
+    if (!inflight_) return nullptr;
+    auto it = inflight_->ids.find(key);
+    return it == inflight_->ids.end() ? nullptr : &it->second;
+  };
   if (auto it = id_overlay_.find(key); it != id_overlay_.end()) {
     pid = it->second;
+  } else if (const std::string* p = in_flight()) {
+    pid = *p;
   } else if (!s_.db->Get({}, s_.ids, key, &pid).ok()) {
     return std::nullopt;
   }
@@ -126,14 +163,20 @@ void processor::merge(profile& winner, profile& loser) {
   std::string loser_id = loser.id;
   winner.absorb(loser);
   for (const auto& id : loser.ids) id_overlay_[id.type + ":" + id.value] = winner.id;
-  // Move the loser's history under the winner: what is stored, and what is pending.
-  std::unique_ptr<rocksdb::Iterator> it(s_.db->NewIterator({}, s_.history));
-  for (it->Seek(loser.id); it->Valid() && it->key().starts_with(loser.id); it->Next()) {
-    auto k = it->key().ToStringView();
+  // Move the loser's history under the winner: what is stored, what the write in flight adds
+  // (history moved in by a merge of the last batch), and what this batch adds. The write in
+  // flight deletes only the history of profiles merged away then, never of a live profile.
+  auto move = [&](std::string_view k, std::string_view value) {
     history_deletes_.emplace_back(k);
-    history_puts_[pf::history_key(winner.id, pf::history_time(k), pf::history_seq(k))] =
-        it->value().ToString();
-  }
+    history_puts_[pf::history_key(winner.id, pf::history_time(k), pf::history_seq(k))] = value;
+  };
+  std::unique_ptr<rocksdb::Iterator> it(s_.db->NewIterator({}, s_.history));
+  for (it->Seek(loser.id); it->Valid() && it->key().starts_with(loser.id); it->Next())
+    move(it->key().ToStringView(), it->value().ToStringView());
+  if (inflight_)
+    for (auto h = inflight_->history_puts.lower_bound(loser.id);
+         h != inflight_->history_puts.end() && h->first.starts_with(loser.id); ++h)
+      move(h->first, h->second);
   for (auto h = history_puts_.lower_bound(loser.id);
        h != history_puts_.end() && h->first.starts_with(loser.id);) {
     history_puts_[pf::history_key(winner.id, pf::history_time(h->first),
@@ -253,7 +296,7 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
   for (auto* st : stages_) st->on_event({rec, ev, target, cfg, now_}, *batch_);
 }
 
-bool processor::commit(std::uint64_t last_seq) {
+bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   rocksdb::WriteBatch& b = *batch_;
   for (const auto& pid : dirty_)
     if (auto it = cache_.find(pid); it != cache_.end())
@@ -265,33 +308,81 @@ bool processor::commit(std::uint64_t last_seq) {
   put_be64(cursor, last_seq);
   stage_emits(b);
   b.Put(s_.meta, eventlog::event_log::cursor_key(kCursorName), cursor);
-  // No fsync here: the WAL survives a process crash, and after a power loss the batch and its
-  // cursor are lost together, so the events are simply processed again.
-  auto st = s_.db->Write({}, &b);
+  // One write in flight: the previous batch must be written before this one is handed over.
+  if (!finish_inflight()) return false;
+  for (auto* st : stages_) st->sealed();
+  inflight_batch next;
+  next.batch = std::exchange(batch_, std::make_unique<rocksdb::WriteBatch>());
+  next.last_seq = last_seq;
+  next.dirty = std::exchange(dirty_, {});
+  next.ids = std::exchange(id_overlay_, {});
+  next.timer_deletes = std::exchange(timer_deletes_, {});
+  next.emits = std::exchange(pending_emits_, {});
+  next.history_puts = std::exchange(history_puts_, {});
+  history_deletes_.clear();
+  merged_now_.clear();
+  {
+    std::lock_guard lock(write_mu_);
+    write_job_ = next.batch.get();
+    write_done_ = false;
+    inflight_ = std::move(next);
+  }
+  write_cv_.notify_all();
+  read_pos_ = last_seq;
+  return wait_for_write ? finish_inflight() : true;
+}
+
+void processor::writer_loop() {
+  std::unique_lock lock(write_mu_);
+  for (;;) {
+    write_cv_.wait(lock, [&] { return writer_quit_ || (write_job_ && !write_done_); });
+    if (!write_job_ || write_done_) return;  // quitting, nothing to write
+    rocksdb::WriteBatch* job = write_job_;
+    lock.unlock();
+    // No fsync here: the WAL survives a process crash, and after a power loss the batch and its
+    // cursor are lost together, so the events are simply processed again.
+    auto st = s_.db->Write({}, job);
+    lock.lock();
+    *write_status_ = st;
+    write_done_ = true;
+    write_cv_.notify_all();
+  }
+}
+
+bool processor::finish_inflight() {
+  if (!inflight_) return !inflight_failed_;
+  rocksdb::Status st;
+  {
+    std::unique_lock lock(write_mu_);
+    write_cv_.wait(lock, [&] { return write_done_; });
+    write_job_ = nullptr;
+    st = *write_status_;
+  }
+  inflight_batch done = std::move(*inflight_);
+  inflight_.reset();
   if (!st.ok()) {
     stats_.commit_errors.fetch_add(1);
     spdlog::error("processor commit failed: {}", st.ToString());
+    inflight_failed_ = true;
     return false;
   }
   stats_.commits.fetch_add(1);
-  b.Clear();
-  dirty_.clear();
-  id_overlay_.clear();
-  history_puts_.clear();
-  history_deletes_.clear();
-  cursor_.store(last_seq);
-  merged_now_.clear();
-  submit_emits(std::exchange(pending_emits_, {}));
-  for (auto* st : stages_) st->committed();
+  cursor_.store(done.last_seq);
+  submit_emits(std::move(done.emits));
+  for (auto* s : stages_) s->committed();
   return true;
 }
 
 void processor::evict(std::size_t cap) {
-  // Bounded cache: drop arbitrary clean entries once over the cap (everything is committed here).
+  // Bounded cache: drop arbitrary clean entries once over the cap. Everything is committed here
+  // but the write in flight, whose profiles stay until it is done.
   if (cache_.size() > cap) {
     std::size_t target = cap - cap / 10;
     for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > target;)
-      it = cache_.erase(it);
+      if (inflight_ && inflight_->dirty.count(it->first))
+        ++it;
+      else
+        it = cache_.erase(it);
   }
   cache_size_.store(cache_.size());
 }

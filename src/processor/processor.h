@@ -2,8 +2,10 @@
 //! The processor: consumes the log in order and keeps identities, profiles and history.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -19,7 +21,8 @@
 
 namespace rocksdb {
 class WriteBatch;
-}
+class Status;
+}  // namespace rocksdb
 
 namespace tributary::processor {
 
@@ -47,6 +50,8 @@ struct processor_stats {
 //! Runs on its own thread (start/stop) or synchronously in tests (run_once). The only writer of
 //! the ids, profiles and history column families. Each batch of events is committed with the
 //! cursor in one RocksDB WriteBatch, so a crash replays from the cursor without double counting.
+//! A batch is written by a second thread while the next one is processed (one write in flight);
+//! what that write holds stays readable from memory until it is done.
 class processor {
  public:
   //! `clock` decides "now" for windows, timers and days_since (the system clock if null).
@@ -61,8 +66,11 @@ class processor {
   void start();
   void stop();
   //! Processes up to one batch of available events, due timers and a step of any backfill, and
-  //! commits; returns how many events and timers it handled.
-  std::size_t run_once();
+  //! commits; returns how many events and timers it handled. With `wait_for_write` false the
+  //! batch's write may still be in flight on return (flush() waits for it).
+  std::size_t run_once(bool wait_for_write = true);
+  //! Waits for the write in flight, if any; false if it failed (run_once then replays).
+  bool flush();
   //! The earliest stored timer, if any.
   std::optional<millis> next_timer() const;
   std::uint64_t cursor() const { return cursor_.load(); }
@@ -81,7 +89,10 @@ class processor {
   profile::profile* load(const std::string& id);
   std::optional<std::string> find(const std::string& key);
   void merge(profile::profile& winner, profile::profile& loser);
-  bool commit(std::uint64_t last_seq);
+  bool commit(std::uint64_t last_seq, bool wait_for_write);
+  bool finish_inflight();
+  void abort_batches();
+  void writer_loop();
   void evict(std::size_t cap);
   // Computed traits (processor_traits.cpp).
   void ensure_states(profile::profile& p, const config::config& cfg);
@@ -129,7 +140,29 @@ class processor {
   std::unordered_map<std::string, int> wanted_traits_;
   static constexpr int kAsIdentify = 1, kAsTrack = 2;
   std::string wanted_for_;  //!< fingerprint of the config wanted_traits_ was built from
-  std::unique_ptr<rocksdb::WriteBatch> batch_;  //!< stage rows since the last commit
+  std::unique_ptr<rocksdb::WriteBatch> batch_;     //!< stage rows since the last commit
+  std::unordered_set<std::string> timer_deletes_;  //!< timer keys this batch deletes
+  std::uint64_t read_pos_ = 0;                     //!< the last event read (committed or not)
+
+  //! The batch being written by writer_: what it holds that later batches must still see.
+  struct inflight_batch {
+    std::unique_ptr<rocksdb::WriteBatch> batch;
+    std::uint64_t last_seq = 0;
+    std::unordered_set<std::string> dirty;  //!< profiles written: kept in the cache
+    std::unordered_map<std::string, std::string> ids;
+    std::map<std::string, std::string> history_puts;
+    std::unordered_set<std::string> timer_deletes;
+    std::vector<std::pair<std::string, std::string>> emits;
+  };
+  std::optional<inflight_batch> inflight_;
+  bool inflight_failed_ = false;  //!< a write failed: the running batch is replayed too
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;
+  rocksdb::WriteBatch* write_job_ = nullptr;  //!< handed to writer_, under write_mu_
+  bool write_done_ = false;
+  bool writer_quit_ = false;
+  std::unique_ptr<rocksdb::Status> write_status_;
+  std::thread writer_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> cursor_{0};

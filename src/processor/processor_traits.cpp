@@ -82,6 +82,7 @@ void processor::ensure_states(pf::profile& p, const config::config& cfg) {
 }
 
 void processor::rebuild_states(pf::profile& p, const std::vector<const computed_trait*>& defs) {
+  finish_inflight();  // the profile's history is read from the database below
   for (const auto* d : defs) p.trait_states[d->key] = pf::trait_state{d->fingerprint, {}};
   stats_.trait_rebuilds.fetch_add(defs.size());
   auto fold = [&](std::string_view key, std::string_view value) {
@@ -118,11 +119,15 @@ void processor::refresh_profile(pf::profile& p, const config::config& cfg,
   millis due = next.value_or(0);
   if (due != p.timer_due) {
     if (p.timer_due != 0) {
-      batch_->Delete(s_.timers, timer_key(p.timer_due, p.id));
+      auto old = timer_key(p.timer_due, p.id);
+      batch_->Delete(s_.timers, old);
+      timer_deletes_.insert(std::move(old));
       stats_.timers_pending.fetch_sub(1);
     }
     if (due != 0) {
-      batch_->Put(s_.timers, timer_key(due, p.id), "");
+      auto key = timer_key(due, p.id);
+      timer_deletes_.erase(key);
+      batch_->Put(s_.timers, key, "");
       if (due < timer_floor_.load()) timer_floor_.store(due);
       stats_.timers_pending.fetch_add(1);
     }
@@ -144,6 +149,9 @@ std::size_t processor::run_timers(const config::config& cfg) {
       if (k.size() < 8) continue;
       auto at = static_cast<millis>(get_be64(k));
       if (at > now_) break;
+      // Deleted by this batch or by the one being written: already handled.
+      std::string key(k);
+      if (timer_deletes_.count(key) || (inflight_ && inflight_->timer_deletes.count(key))) continue;
       due.emplace_back(at, std::string(k.substr(8)));
     }
   }
@@ -152,6 +160,7 @@ std::size_t processor::run_timers(const config::config& cfg) {
     // A timer outlived by a reschedule or a merge is just removed.
     if (!p || !p->merged_into.empty() || p->timer_due != at) {
       batch_->Delete(s_.timers, timer_key(at, pid));
+      timer_deletes_.insert(timer_key(at, pid));
       stats_.timers_pending.fetch_sub(1);
       continue;
     }
@@ -175,8 +184,9 @@ void processor::start_backfill_if_needed(const config::config& cfg) {
   }
   if (version == traits_version_) return;
   traits_version_ = version;
-  // Everything is committed between batches: reload profiles so each is checked against the
-  // new definitions as it is next used.
+  // Reload profiles so each is checked against the new definitions as it is next used, once
+  // everything is committed.
+  finish_inflight();
   cache_.clear();
   std::string stored;
   s_.db->Get({}, s_.meta, kTraitsVersionKey, &stored);

@@ -28,9 +28,14 @@ class stage {
   virtual ~stage() = default;
   //! Called for every event in log order; adds rows to `batch` (committed with the cursor).
   virtual void on_event(const event_context& ctx, rocksdb::WriteBatch& batch) = 0;
-  //! Called after a batch was committed (e.g. to wake workers that read what was written).
+  //! Called when the events seen since the last call form a batch handed to the writer. The
+  //! processor goes on with the next batch while this one is written, so on_event may run again
+  //! before committed().
+  virtual void sealed() {}
+  //! Called once the last sealed batch was written (e.g. to wake workers that read it).
   virtual void committed() {}
-  //! Called when a batch failed to commit: forget anything cached since the last commit.
+  //! Called when a batch failed to commit: forget anything cached since the last commit
+  //! (sealed or not; the processor replays both).
   virtual void aborted() {}
 };
 

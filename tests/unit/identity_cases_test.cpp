@@ -48,9 +48,22 @@ std::vector<identity_case> load_cases() {
   return out;
 }
 
-class IdentityCase : public ::testing::TestWithParam<identity_case> {};
+class IdentityCase : public ::testing::TestWithParam<identity_case> {
+ protected:
+  //! `pipelined`: one event per batch and a cache of one profile, each batch processed while
+  //! the previous one is still being written (what the processor thread does).
+  void run(bool pipelined);
+};
 
 TEST_P(IdentityCase, ResolvesTo) {
+  run(false);
+}
+
+TEST_P(IdentityCase, ResolvesToWithWritesInFlight) {
+  run(true);
+}
+
+void IdentityCase::run(bool pipelined) {
   const identity_case& c = GetParam();
   std::string text = "sources: {s: {write_keys: [k]}}\n";
   if (!c.identity_yaml.empty()) {
@@ -60,7 +73,12 @@ TEST_P(IdentityCase, ResolvesTo) {
   }
   auto loaded = config::load_from_string(text, c.file);
   ASSERT_TRUE(loaded.errors.empty()) << loaded.errors[0].to_string();
-  config::holder holder(loaded.cfg);
+  auto cfg = std::make_shared<config::config>(*loaded.cfg);
+  if (pipelined) {  // below the YAML's minimums
+    cfg->processor.batch_events = 1;
+    cfg->processor.cache_profiles = 1;
+  }
+  config::holder holder(cfg);
 
   test_support::temp_dir dir;
   manual_clock clock(1'780'000'000'000);
@@ -78,8 +96,9 @@ TEST_P(IdentityCase, ResolvesTo) {
     clock.advance(1000);
   }
   processor::processor proc(log, holder);
-  while (proc.run_once() > 0) {
+  while (proc.run_once(!pipelined) > 0) {
   }
+  ASSERT_TRUE(proc.flush());
   ASSERT_EQ(proc.cursor(), log.last_seq());
 
   profile::profile_reader reader(log);

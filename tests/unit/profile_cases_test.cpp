@@ -40,10 +40,14 @@ struct trait_case {
   std::string file, name, config_yaml;
   YAML::Node c;
   bool backfill = false;
+  //! One event per batch and a cache of one profile, each batch processed while the previous
+  //! one is still being written: what the processor thread does.
+  bool pipelined = false;
 };
 
 void PrintTo(const trait_case& c, std::ostream* os) {
-  *os << c.file << ": " << c.name << (c.backfill ? " (backfill)" : "");
+  *os << c.file << ": " << c.name << (c.backfill ? " (backfill)" : "")
+      << (c.pipelined ? " (pipelined)" : "");
 }
 
 std::vector<trait_case> load_cases() {
@@ -63,19 +67,26 @@ std::vector<trait_case> load_cases() {
     } else {
       text = doc["config"].as<std::string>();
     }
-    for (const auto& c : doc["cases"])
+    for (const auto& c : doc["cases"]) {
       for (bool backfill : {false, true})
         out.push_back({f.filename().string(), c["name"].as<std::string>(), text, c, backfill});
+      out.push_back({f.filename().string(), c["name"].as<std::string>(), text, c, false, true});
+    }
   }
   return out;
 }
 
 std::shared_ptr<const config::config> load_config(const std::string& file,
-                                                  const std::string& sections) {
+                                                  const std::string& sections,
+                                                  bool pipelined = false) {
   std::string text = "sources: {s: {write_keys: [k]}}\n" + sections;
   auto loaded = config::load_from_string(text, file);
   if (!loaded.errors.empty()) ADD_FAILURE() << loaded.errors[0].to_string();
-  return loaded.cfg;
+  if (!loaded.cfg || !pipelined) return loaded.cfg;
+  auto small = std::make_shared<config::config>(*loaded.cfg);  // below the YAML's minimums
+  small->processor.batch_events = 1;
+  small->processor.cache_profiles = 1;
+  return small;
 }
 
 std::string describe(const profile::profile& p) {
@@ -149,8 +160,8 @@ class TraitCase : public ::testing::TestWithParam<trait_case> {};
 
 TEST_P(TraitCase, Computes) {
   const trait_case& c = GetParam();
-  auto full = load_config(c.file, c.config_yaml);
-  auto none = load_config(c.file, "");
+  auto full = load_config(c.file, c.config_yaml, c.pipelined);
+  auto none = load_config(c.file, "", c.pipelined);
   ASSERT_TRUE(full && none);
   config::holder holder(c.backfill ? none : full);
 
@@ -165,7 +176,8 @@ TEST_P(TraitCase, Computes) {
   // Process until nothing is left, including the events the processor itself appends.
   auto drain = [&] {
     for (int i = 0; i < 10000; ++i) {
-      if (proc.run_once() > 0) continue;
+      if (proc.run_once(!c.pipelined) > 0) continue;
+      proc.flush();
       if (proc.counters().emits_in_flight.load() == 0 && proc.cursor() == log->last_seq()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
@@ -199,7 +211,7 @@ TEST_P(TraitCase, Computes) {
       if (!c.backfill) check(reader, e, when);
       continue;
     } else if (auto rl = step["reload"]) {
-      auto next = load_config(c.file, rl.as<std::string>());
+      auto next = load_config(c.file, rl.as<std::string>(), c.pipelined);
       ASSERT_TRUE(next) << when;
       full = next;  // what a backfill ends with
       if (c.backfill) continue;
@@ -235,7 +247,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, TraitCase, ::testing::ValuesIn(load_cases()),
                          [](const ::testing::TestParamInfo<trait_case>& info) {
                            return test_support::case_test_name(
                                info.param.file,
-                               info.param.name + (info.param.backfill ? " backfill" : ""),
+                               info.param.name + (info.param.backfill ? " backfill" : "") +
+                                   (info.param.pipelined ? " pipelined" : ""),
                                info.index);
                          });
 
