@@ -83,6 +83,14 @@ bool has_trait(const profile::profile& p, const std::string& key) {
 
 }  // namespace
 
+bool subscribed(const config::destination& d, const processor::event_context& ctx) {
+  if (ctx.record.source == processor::processor::kSynthesizedSource) return true;
+  std::size_t index = static_cast<std::size_t>(&d - ctx.cfg.destinations.data());
+  if (index >= ctx.cfg.routing.size()) return true;
+  const auto& subscribe = ctx.cfg.routing[index].subscribe;
+  return !subscribe || expr::matches(*subscribe, ctx.event);
+}
+
 decision decide(const config::destination& d, const processor::event_context& ctx,
                 ordered_json& event, const transform::random_source& random) {
   const auto& cfg = ctx.cfg;

@@ -14,4 +14,8 @@ namespace tributary::delivery {
 decision decide(const config::destination& d, const processor::event_context& ctx,
                 nlohmann::ordered_json& event, const transform::random_source& random);
 
+//! False when `subscribe` already rules the event out, evaluated on the processor's own parse
+//! of it (`ctx.event`): decide() would say no. True for Engage events, which decide() judges.
+bool subscribed(const config::destination& d, const processor::event_context& ctx);
+
 }  // namespace tributary::delivery

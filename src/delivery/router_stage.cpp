@@ -29,8 +29,13 @@ decision router_stage::route(const config::destination& d, const processor::even
 }
 
 void router_stage::on_event(const processor::event_context& ctx, rocksdb::WriteBatch& batch) {
-  const auto& destinations = ctx.cfg.destinations;
-  if (destinations.empty()) return;
+  std::vector<const config::destination*> candidates;
+  for (const auto& d : ctx.cfg.destinations)
+    if (prefilter_ && !prefilter_(d, ctx))
+      ++skipped_[d.name];
+    else
+      candidates.push_back(&d);
+  if (candidates.empty()) return;
   auto parsed = nlohmann::ordered_json::parse(ctx.record.json, nullptr, false);
   if (!parsed.is_object()) return;
   const millis now = clock_.now_ms();
@@ -41,14 +46,14 @@ void router_stage::on_event(const processor::event_context& ctx, rocksdb::WriteB
     row.message_id = "seq-" + std::to_string(ctx.record.seq);
   if (ctx.profile) row.profile_id = ctx.profile->id;
   row.enqueued_at = now;
-  for (const auto& d : destinations) {
+  for (const auto* d : candidates) {
     nlohmann::ordered_json event = parsed;
-    if (!route(d, ctx, event).deliver) {
-      ++skipped_[d.name];
+    if (!route(*d, ctx, event).deliver) {
+      ++skipped_[d->name];
       continue;
     }
     row.body = serialize_body(event);
-    enqueue(batch, d.name, ctx.record.seq, 0, row);
+    enqueue(batch, d->name, ctx.record.seq, 0, row);
   }
 }
 

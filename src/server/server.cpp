@@ -9,16 +9,16 @@
 #include <fstream>
 #include <mutex>
 
+#include "delivery/policy.h"
+#include "delivery/router_stage.h"
+#include "delivery/service.h"
+#include "processor/processor.h"
 #include "tributary/admin/admin_api.h"
 #include "tributary/config/file_watcher.h"
 #include "tributary/config/holder.h"
 #include "tributary/eventlog/event_log.h"
 #include "tributary/http/server.h"
 #include "tributary/ingest/tracking_api.h"
-#include "delivery/router_stage.h"
-#include "delivery/service.h"
-#include "delivery/policy.h"
-#include "processor/processor.h"
 #include "tributary/profile/profile_store.h"
 
 namespace tributary::server {
@@ -53,7 +53,9 @@ namespace {
 // Until the signal loop runs, a SIGTERM/SIGINT is remembered here instead of killing the process
 // mid-start (for example while RocksDB opens), and SIGHUP is ignored.
 volatile std::sig_atomic_t early_stop = 0;
-extern "C" void remember_stop(int) { early_stop = 1; }
+extern "C" void remember_stop(int) {
+  early_stop = 1;
+}
 }  // namespace
 
 int serve(const serve_options& opts) {
@@ -127,12 +129,13 @@ int serve(const serve_options& opts) {
     reload_results.add(err.empty() ? "result=\"ok\"" : "result=\"error\"");
     const auto& was = before->server;
     const auto& now = holder.get()->server;
-    if (err.empty() && (now.header_timeout != was.header_timeout ||
-                        now.max_connections != was.max_connections ||
-                        now.tls.has_value() != was.tls.has_value() ||
-                        (now.tls && (now.tls->cert != was.tls->cert || now.tls->key != was.tls->key))))
-      spdlog::warn("reload: server.header_timeout, max_connections and tls keep their current "
-                   "values until a restart");
+    if (err.empty() &&
+        (now.header_timeout != was.header_timeout || now.max_connections != was.max_connections ||
+         now.tls.has_value() != was.tls.has_value() ||
+         (now.tls && (now.tls->cert != was.tls->cert || now.tls->key != was.tls->key))))
+      spdlog::warn(
+          "reload: server.header_timeout, max_connections and tls keep their current "
+          "values until a restart");
     return err;
   };
 
@@ -141,11 +144,11 @@ int serve(const serve_options& opts) {
   delivery::service delivery(*log, holder, clock);
   delivery::router_stage router(log->state(), clock, &delivery);
   processor::processor proc(*log, holder, &clock);
-  router.set_decide([random = transform::default_random_source()](
-                        const config::destination& d, const processor::event_context& ctx,
-                        nlohmann::ordered_json& event) {
-    return delivery::decide(d, ctx, event, random);
-  });
+  router.set_decide(
+      [random = transform::default_random_source()](
+          const config::destination& d, const processor::event_context& ctx,
+          nlohmann::ordered_json& event) { return delivery::decide(d, ctx, event, random); });
+  router.set_prefilter(delivery::subscribed);
   proc.add_stage(&router);
   delivery.start();
   proc.start();
@@ -199,10 +202,11 @@ int serve(const serve_options& opts) {
   // ready is always seen.
   std::unique_ptr<config::file_watcher> watcher;
   if (!opts.config_path.empty()) {
-    auto started = config::file_watcher::start(opts.config_path, std::chrono::milliseconds(200), [&] {
-      spdlog::info("{} changed: reloading", opts.config_path);
-      (void)counted_reload();
-    });
+    auto started =
+        config::file_watcher::start(opts.config_path, std::chrono::milliseconds(200), [&] {
+          spdlog::info("{} changed: reloading", opts.config_path);
+          (void)counted_reload();
+        });
     if (started)
       watcher = std::move(started.value());
     else

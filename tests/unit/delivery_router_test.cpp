@@ -6,7 +6,10 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "delivery/policy.h"
+#include "processor/processor.h"
 #include "test_util.h"
+#include "tributary/config/config.h"
 
 namespace tributary::delivery {
 namespace {
@@ -162,6 +165,57 @@ TEST_F(RouterStage, NoDestinationsNoRows) {
   rocksdb::WriteBatch b;
   stage.on_event({rec, ev, nullptr, cfg_}, b);
   EXPECT_EQ(b.Count(), 0);
+}
+
+TEST_F(RouterStage, PrefilterSkipsDestinationsBeforeTheDecision) {
+  router_stage stage(log_->state(), clock_, nullptr);
+  std::vector<std::string> decided;
+  stage.set_decide([&](const config::destination& d, const processor::event_context&,
+                       ordered_json&) -> decision {
+    decided.push_back(d.name);
+    return {};
+  });
+  stage.set_prefilter([](const config::destination& d, const processor::event_context& ctx) {
+    return d.name == "beta" && ctx.event.value("event", "") == "Wanted";
+  });
+  eventlog::log_record wanted{5, kNow, "web", R"({"type":"track","event":"Wanted"})"};
+  eventlog::log_record other{6, kNow, "web", R"({"type":"track","event":"Other"})"};
+  rocksdb::WriteBatch b;
+  for (const auto* rec : {&wanted, &other}) {
+    auto ev = nlohmann::json::parse(rec->json);
+    stage.on_event({*rec, ev, nullptr, cfg_}, b);
+  }
+  ASSERT_TRUE(log_->state().db->Write({}, &b).ok());
+  EXPECT_EQ(decided, std::vector<std::string>{"beta"});  // alpha, and all of seq 6, skipped
+  auto got = rows();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].first, outbox_key("beta", 5, 0));
+}
+
+TEST(Subscribed, RulesOutWhatSubscribeRulesOutExceptEngageEvents) {
+  auto loaded = config::load_from_string(R"(sources: {web: {write_keys: [k]}}
+destinations:
+  picky: {type: webhook, url: "http://127.0.0.1:9/", subscribe: 'event = "Signed Up"'}
+  all: {type: webhook, url: "http://127.0.0.1:9/"}
+)",
+                                         "t.yaml");
+  ASSERT_TRUE(loaded.cfg) << (loaded.errors.empty() ? "" : loaded.errors[0].to_string());
+  const auto& cfg = *loaded.cfg;
+  ASSERT_EQ(cfg.destinations.size(), 2u);
+  const auto& picky =
+      cfg.destinations[0].name == "picky" ? cfg.destinations[0] : cfg.destinations[1];
+  const auto& all = &picky == &cfg.destinations[0] ? cfg.destinations[1] : cfg.destinations[0];
+  auto check = [&](const config::destination& d, const std::string& source, const char* json) {
+    eventlog::log_record rec{1, kNow, source, json};
+    auto ev = nlohmann::json::parse(json);
+    return subscribed(d, {rec, ev, nullptr, cfg});
+  };
+  EXPECT_TRUE(check(picky, "web", R"({"type":"track","event":"Signed Up"})"));
+  EXPECT_FALSE(check(picky, "web", R"({"type":"track","event":"Logged In"})"));
+  EXPECT_TRUE(check(all, "web", R"({"type":"track","event":"Logged In"})"));
+  // Synthesized (Engage) events are judged by decide(), by the destination's audiences.
+  EXPECT_TRUE(check(picky, processor::processor::kSynthesizedSource,
+                    R"({"type":"track","event":"Audience Entered"})"));
 }
 
 }  // namespace
