@@ -81,18 +81,24 @@ std::size_t processor::run_once(bool wait_for_write) {
   const auto deadline = std::chrono::steady_clock::now() + kBatchTime;
   std::uint64_t last = read_pos_;
   std::size_t events = 0;
+  bool drained = false;
   while (events < cfg->processor.batch_events) {
     std::size_t want = std::min(kReadChunk, cfg->processor.batch_events - events);
     auto records = log_.read(last, want);
     for (const auto& rec : records) process(rec, *cfg);
     events += records.size();
     if (!records.empty()) last = records.back().seq;
-    if (records.size() < want || std::chrono::steady_clock::now() >= deadline) break;
+    drained = records.size() < want;
+    if (drained || std::chrono::steady_clock::now() >= deadline) break;
   }
-  std::size_t handled = events + run_timers(*cfg);
+  std::size_t timers = run_timers(*cfg);
   std::size_t visited = backfill_step(*cfg);
+  std::size_t handled = events + timers;
   if (handled == 0 && visited == 0 && !inflight_failed_) return 0;
-  if (!commit(last, wait_for_write)) {
+  // Keeping up, the write is waited for, so that the batch is visible and handed on (outbox
+  // rows, synthesized events) at once; with more work waiting, the next batch runs during it.
+  const bool backlog = !drained || timers >= kTimersPerBatch || visited > 0;
+  if (!commit(last, wait_for_write || !backlog)) {
     abort_batches();
     return 0;
   }

@@ -66,8 +66,9 @@ class processor {
   void start();
   void stop();
   //! Processes up to one batch of available events, due timers and a step of any backfill, and
-  //! commits; returns how many events and timers it handled. With `wait_for_write` false the
-  //! batch's write may still be in flight on return (flush() waits for it).
+  //! commits; returns how many events and timers it handled. With `wait_for_write` false and
+  //! more work waiting (events, due timers, a backfill), the batch's write is left in flight on
+  //! return, for the next call to overlap (flush() waits for it).
   std::size_t run_once(bool wait_for_write = true);
   //! Waits for the write in flight, if any; false if it failed (run_once then replays).
   bool flush();
@@ -79,6 +80,7 @@ class processor {
   static constexpr const char* kCursorName = "processor";
   static constexpr std::size_t kReadChunk = 128;                //!< events per log read
   static constexpr std::chrono::microseconds kBatchTime{2000};  //!< work per batch when busy
+  static constexpr std::size_t kTimersPerBatch = 1000;          //!< due timers run per batch
   //! Source of the events the processor appends (audience and computed-trait changes).
   static constexpr const char* kSynthesizedSource = "engage";
   //! Key of a member row in the audiences column family.

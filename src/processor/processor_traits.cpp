@@ -143,7 +143,7 @@ std::size_t processor::run_timers(const config::config& cfg) {
     // Fired timers leave tombstones at the front of the column family; seeking past the ones
     // already fired keeps a burst of timers linear instead of quadratic.
     std::unique_ptr<rocksdb::Iterator> it(s_.db->NewIterator({}, s_.timers));
-    for (it->Seek(timer_key(timer_floor_.load(), "")); it->Valid() && due.size() < 1000;
+    for (it->Seek(timer_key(timer_floor_.load(), "")); it->Valid() && due.size() < kTimersPerBatch;
          it->Next()) {
       auto k = it->key().ToStringView();
       if (k.size() < 8) continue;
