@@ -89,15 +89,21 @@ std::size_t processor::run_once(bool wait_for_write) {
     events += records.size();
     if (!records.empty()) last = records.back().seq;
     drained = records.size() < want;
-    if (drained || std::chrono::steady_clock::now() >= deadline) break;
+    // In a burst of timers, a batch takes all the events the last step synthesized (while their
+    // profiles are cached) before the next step.
+    if (drained || (!timer_backlog_ && std::chrono::steady_clock::now() >= deadline)) break;
   }
   std::size_t timers = run_timers(*cfg);
+  timer_backlog_ = timers >= kTimersPerBatch;
   std::size_t visited = backfill_step(*cfg);
   std::size_t handled = events + timers;
   if (handled == 0 && visited == 0 && !inflight_failed_) return 0;
   // Keeping up, the write is waited for, so that the batch is visible and handed on (outbox
-  // rows, synthesized events) at once; with more work waiting, the next batch runs during it.
-  const bool backlog = !drained || timers >= kTimersPerBatch || visited > 0;
+  // rows, synthesized events) at once; with more events waiting, or a backfill, the next batch
+  // runs during it. A burst of timers is not overlapped: its next step needs the events this
+  // one synthesizes, which are appended once the write is done (measured: 2.55 s instead of
+  // 2.78 s for 30,000 timers).
+  const bool backlog = !drained || visited > 0;
   if (!commit(last, wait_for_write || !backlog)) {
     abort_batches();
     return 0;

@@ -67,8 +67,8 @@ class processor {
   void stop();
   //! Processes up to one batch of available events, due timers and a step of any backfill, and
   //! commits; returns how many events and timers it handled. With `wait_for_write` false and
-  //! more work waiting (events, due timers, a backfill), the batch's write is left in flight on
-  //! return, for the next call to overlap (flush() waits for it).
+  //! more work waiting (events, a backfill), the batch's write is left in flight on return, for
+  //! the next call to overlap (flush() waits for it).
   std::size_t run_once(bool wait_for_write = true);
   //! Waits for the write in flight, if any; false if it failed (run_once then replays).
   bool flush();
@@ -145,6 +145,7 @@ class processor {
   std::unique_ptr<rocksdb::WriteBatch> batch_;     //!< stage rows since the last commit
   std::unordered_set<std::string> timer_deletes_;  //!< timer keys this batch deletes
   std::uint64_t read_pos_ = 0;                     //!< the last event read (committed or not)
+  bool timer_backlog_ = false;                     //!< the last batch ran a full step of due timers
 
   //! The batch being written by writer_: what it holds that later batches must still see.
   struct inflight_batch {
