@@ -272,16 +272,17 @@ void event_log::write_group(std::vector<append_request>& group) {
   // Written without sync, then the write-ahead log is fsync'd outside RocksDB's write queue: a
   // synced Write would hold that queue for the whole fsync, and the processor's commits (same
   // database, same queue) would wait behind every group commit of the Tracking API.
+  auto fail = [&](const char* what, const rocksdb::Status& st) {
+    stats_.write_errors.fetch_add(1);
+    writable_.store(false);
+    spdlog::error("event log {} failed: {}", what, describe(st));
+    for (auto& req : group)
+      req.done({append_status::unavailable, fmt::format("storage {} failed", what), {}});
+  };
   auto s = db_->Write({}, &batch);
   pending_bytes_.fetch_sub(bytes);
   stats_.groups.fetch_add(1);
-  if (!s.ok()) {
-    stats_.write_errors.fetch_add(1);
-    writable_.store(false);
-    spdlog::error("event log write failed: {}", describe(s));
-    for (auto& req : group) req.done({append_status::unavailable, "storage write failed", {}});
-    return;
-  }
+  if (!s.ok()) return fail("write", s);
   next_seq_ = seq;
   stats_.events_appended.fetch_add(appended);
   stats_.duplicates.fetch_add(dups);
@@ -295,13 +296,7 @@ void event_log::write_group(std::vector<append_request>& group) {
   }
   seq_cv_.notify_all();
   if (opts_.sync) s = db_->SyncWAL();
-  if (!s.ok()) {
-    stats_.write_errors.fetch_add(1);
-    writable_.store(false);
-    spdlog::error("event log fsync failed: {}", describe(s));
-    for (auto& req : group) req.done({append_status::unavailable, "storage sync failed", {}});
-    return;
-  }
+  if (!s.ok()) return fail("sync", s);
   writable_.store(true);
   for (size_t r = 0; r < group.size(); ++r) group[r].done(std::move(outcomes[r]));
 }
