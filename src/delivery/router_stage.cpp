@@ -2,6 +2,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <utility>
+
 #include "delivery/service.h"
 
 namespace tributary::delivery {
@@ -64,10 +66,9 @@ void router_stage::enqueue(rocksdb::WriteBatch& batch, const std::string& destin
 }
 
 void router_stage::sealed() {
-  for (const auto& [d, n] : enqueued_) sealed_enqueued_[d] += n;
-  for (const auto& [d, n] : skipped_) sealed_skipped_[d] += n;
-  enqueued_.clear();
-  skipped_.clear();
+  // The processor seals a batch only once the previous one was committed (or aborted).
+  sealed_enqueued_ = std::exchange(enqueued_, {});
+  sealed_skipped_ = std::exchange(skipped_, {});
 }
 
 void router_stage::committed() {

@@ -132,10 +132,6 @@ void processor::abort_batches() {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 }
 
-bool processor::flush() {
-  return finish_inflight();
-}
-
 profile* processor::load(const std::string& id) {
   if (auto it = cache_.find(id); it != cache_.end()) return &it->second;
   std::string v;
@@ -321,7 +317,7 @@ bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   stage_emits(b);
   b.Put(s_.meta, eventlog::event_log::cursor_key(kCursorName), cursor);
   // One write in flight: the previous batch must be written before this one is handed over.
-  if (!finish_inflight()) return false;
+  if (!flush()) return false;
   for (auto* st : stages_) st->sealed();
   inflight_batch next;
   next.batch = std::exchange(batch_, std::make_unique<rocksdb::WriteBatch>());
@@ -341,7 +337,7 @@ bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   }
   write_cv_.notify_all();
   read_pos_ = last_seq;
-  return wait_for_write ? finish_inflight() : true;
+  return wait_for_write ? flush() : true;
 }
 
 void processor::writer_loop() {
@@ -361,7 +357,7 @@ void processor::writer_loop() {
   }
 }
 
-bool processor::finish_inflight() {
+bool processor::flush() {
   if (!inflight_) return !inflight_failed_;
   rocksdb::Status st;
   {

@@ -70,7 +70,8 @@ class processor {
   //! more work waiting (events, a backfill), the batch's write is left in flight on return, for
   //! the next call to overlap (flush() waits for it).
   std::size_t run_once(bool wait_for_write = true);
-  //! Waits for the write in flight, if any; false if it failed (run_once then replays).
+  //! Waits for the write in flight, if any, and hands on what it committed (cursor, synthesized
+  //! events, the stages' committed()); false if it failed (run_once then replays).
   bool flush();
   //! The earliest stored timer, if any.
   std::optional<millis> next_timer() const;
@@ -92,7 +93,6 @@ class processor {
   std::optional<std::string> find(const std::string& key);
   void merge(profile::profile& winner, profile::profile& loser);
   bool commit(std::uint64_t last_seq, bool wait_for_write);
-  bool finish_inflight();
   void abort_batches();
   void writer_loop();
   void evict(std::size_t cap);

@@ -82,7 +82,7 @@ void processor::ensure_states(pf::profile& p, const config::config& cfg) {
 }
 
 void processor::rebuild_states(pf::profile& p, const std::vector<const computed_trait*>& defs) {
-  finish_inflight();  // the profile's history is read from the database below
+  flush();  // the profile's history is read from the database below
   for (const auto* d : defs) p.trait_states[d->key] = pf::trait_state{d->fingerprint, {}};
   stats_.trait_rebuilds.fetch_add(defs.size());
   auto fold = [&](std::string_view key, std::string_view value) {
@@ -186,7 +186,7 @@ void processor::start_backfill_if_needed(const config::config& cfg) {
   traits_version_ = version;
   // Reload profiles so each is checked against the new definitions as it is next used, once
   // everything is committed.
-  finish_inflight();
+  flush();
   cache_.clear();
   std::string stored;
   s_.db->Get({}, s_.meta, kTraitsVersionKey, &stored);
