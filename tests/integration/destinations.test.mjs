@@ -368,7 +368,11 @@ describe('destinations', () => {
     assert.equal(redrive.status, 200, redrive.text);
     assert.equal(redrive.json.redriven, 1);
     await waitFor(() => rx.strict.delivered(bad.messageId), 15_000, { message: 'redriven delivery' });
-    d = await destinationStatus(srv, 'strict');
+    // The receiver has the request before the server has read the 200 and removed the row.
+    d = await waitFor(async () => {
+      const s = await destinationStatus(srv, 'strict');
+      return s.outbox_depth === 0 && s;
+    }, 15_000, { message: 'outbox emptied after the redriven delivery' });
     assert.equal(d.dlq_size, 0);
     assert.equal(d.outbox_depth, 0);
     const empty = await srv.admin('/admin/v1/destinations/strict/dlq');
@@ -424,7 +428,11 @@ describe('destinations', () => {
     const events = Array.from({ length: 200 }, (_, i) => eventFor(['down', 'up'], { userId: `iso-${i % 20}` }));
     await sendBatch(srv, events);
     await waitFor(() => events.every((e) => rx.up.delivered(e.messageId)), 20_000, { message: 'all 200 at the live sink' });
-    const up = await destinationStatus(srv, 'up');
+    // The receiver has the last requests before the server has read their 200s.
+    const up = await waitFor(async () => {
+      const s = await destinationStatus(srv, 'up');
+      return s.delivered === 200 && s;
+    }, 15_000, { message: 'the live sink counted all 200' });
     assert.equal(up.delivered, 200);
     assert.equal(up.outbox_depth, 0);
     const down = await destinationStatus(srv, 'down');
