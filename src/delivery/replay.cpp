@@ -13,6 +13,7 @@
 #include "delivery/policy.h"
 #include "delivery/router_stage.h"
 #include "processor/stage.h"
+#include "tributary/common/json_parse.h"
 
 namespace tributary::delivery {
 namespace {
@@ -130,7 +131,7 @@ bool replay_job::step(std::size_t max_records) {
     ++st_.in_range;
     if (!st_.first_seq) st_.first_seq = rec.seq;
     st_.last_seq = rec.seq;
-    auto event = nlohmann::ordered_json::parse(rec.json, nullptr, false);
+    auto event = parse_ordered_json(rec.json);
     if (!event.is_object()) {
       ++st_.skipped;
       continue;
@@ -148,7 +149,7 @@ bool replay_job::step(std::size_t max_records) {
     if (!integrations_allow(event, d->name)) {
       verdict = {false, "excluded by the event's integrations"};
     } else {
-      const nlohmann::json plain = nlohmann::json::parse(rec.json, nullptr, false);
+      const nlohmann::json plain = parse_json(rec.json);
       processor::event_context ctx{rec, plain, p ? &*p : nullptr, *cfg, now};
       verdict = decide(*d, ctx, event, random_);
     }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "delivery/service.h"
+#include "tributary/common/json_parse.h"
 
 namespace tributary::delivery {
 
@@ -38,7 +39,7 @@ void router_stage::on_event(const processor::event_context& ctx, rocksdb::WriteB
     else
       candidates.push_back(&d);
   if (candidates.empty()) return;
-  auto parsed = nlohmann::ordered_json::parse(ctx.record.json, nullptr, false);
+  auto parsed = parse_ordered_json(ctx.record.json);
   if (!parsed.is_object()) return;
   const millis now = clock_.now_ms();
   outbox_row row;

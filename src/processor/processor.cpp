@@ -7,6 +7,7 @@
 
 #include "identity/identity.h"
 #include "profile/keys.h"
+#include "tributary/common/json_parse.h"
 #include "tributary/common/time.h"
 
 namespace tributary::processor {
@@ -206,7 +207,7 @@ void processor::merge(profile& winner, profile& loser) {
 void processor::process(const eventlog::log_record& rec, const config::config& cfg) {
   stats_.events.fetch_add(1);
   stats_.last_event_received_at.store(rec.received_at);
-  auto ev = nlohmann::json::parse(rec.json, nullptr, false);
+  auto ev = parse_json(rec.json);
   if (!ev.is_object()) return;
   auto known = [&](const std::string& key) { return find(key).has_value(); };
   auto ids = identity::extract(ev, cfg.identity, known);

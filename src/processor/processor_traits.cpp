@@ -7,6 +7,7 @@
 #include "processor/processor.h"
 #include "profile/keys.h"
 #include "traits/engine.h"
+#include "tributary/common/json_parse.h"
 
 namespace tributary::processor {
 
@@ -88,7 +89,7 @@ void processor::rebuild_states(pf::profile& p, const std::vector<const computed_
   auto fold = [&](std::string_view key, std::string_view value) {
     auto sep = value.find('\x1f');
     if (sep == std::string_view::npos) return;
-    auto ev = nlohmann::json::parse(value.substr(sep + 1), nullptr, false);
+    auto ev = parse_json(value.substr(sep + 1));
     if (!ev.is_object()) return;
     millis ts = pf::history_time(key);
     std::uint64_t seq = pf::history_seq(key);
