@@ -107,6 +107,10 @@ void service::arm_config_timer() {
   });
 }
 
+void service::config_changed() {
+  asio::post(io_, [this] { check_config(); });
+}
+
 void service::check_config() {
   auto c = cfg_.get();
   if (c == applied_) return;

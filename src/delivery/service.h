@@ -68,6 +68,9 @@ class service {
   void committed(const std::unordered_map<std::string, std::uint64_t>& enqueued,
                  const std::unordered_map<std::string, std::uint64_t>& skipped);
 
+  //! After a reload: applies the new destinations now rather than at the next periodic check.
+  void config_changed();
+
   //! The counters of a configured destination, or null.
   std::shared_ptr<const destination_probe> probe(const std::string& name) const;
   //! Every configured destination's counters, in name order.

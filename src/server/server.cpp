@@ -152,6 +152,12 @@ int serve(const serve_options& opts) {
   proc.add_stage(&router);
   delivery.start();
   proc.start();
+  // Destinations take a new configuration at once (they also check it every second).
+  auto reload_now = [&]() -> std::string {
+    std::string err = counted_reload();
+    if (err.empty()) delivery.config_changed();
+    return err;
+  };
   profile::profile_reader profiles(*log);
 
   admin::admin_deps deps;
@@ -161,7 +167,7 @@ int serve(const serve_options& opts) {
   deps.http = &srv.stats();
   deps.clock = &clock;
   deps.started_at = clock.now_ms();
-  deps.reload = counted_reload;
+  deps.reload = reload_now;
   deps.reloads = &reload_results;
   deps.profiles = &profiles;
   deps.processor = &proc.counters();
@@ -205,7 +211,7 @@ int serve(const serve_options& opts) {
     auto started =
         config::file_watcher::start(opts.config_path, std::chrono::milliseconds(200), [&] {
           spdlog::info("{} changed: reloading", opts.config_path);
-          (void)counted_reload();
+          (void)reload_now();
         });
     if (started)
       watcher = std::move(started.value());
@@ -215,7 +221,7 @@ int serve(const serve_options& opts) {
   }
   if (!opts.ready_file.empty()) write_ready_file(opts.ready_file, listen_port, admin_port);
 
-  if (!early_stop) srv.wait_for_signal([&] { (void)counted_reload(); });
+  if (!early_stop) srv.wait_for_signal([&] { (void)reload_now(); });
   watcher.reset();
   spdlog::info("stopping: no new connections; finishing in-flight requests");
   srv.stop(std::chrono::milliseconds(holder.get()->server.shutdown_timeout));
