@@ -78,9 +78,12 @@ std::size_t processor::run_once(bool wait_for_write) {
   start_backfill_if_needed(*cfg);
   // Events are read in chunks until the batch is full, the log is drained, or the batch has
   // taken kBatchTime: under a steady stream an event waits for little more than that before its
-  // batch commits, while a backlog is still worked through in large batches.
-  const auto deadline = std::chrono::steady_clock::now() + kBatchTime;
+  // batch commits. Behind a backlog, where events wait for it anyway, batches take longer and
+  // commit less often (3-4x fewer commits; events/s within the noise, docs/performance.md).
   std::uint64_t last = read_pos_;
+  const bool behind = log_.last_seq() >= last + kBacklog;
+  const auto deadline =
+      std::chrono::steady_clock::now() + (behind ? kBacklogBatchTime : kBatchTime);
   std::size_t events = 0;
   bool drained = false;
   while (events < cfg->processor.batch_events) {
@@ -121,6 +124,7 @@ void processor::abort_batches() {
   cache_.clear();
   dirty_.clear();
   id_overlay_.clear();
+  id_cache_.clear();
   history_puts_.clear();
   history_deletes_.clear();
   pending_emits_.clear();
@@ -155,7 +159,13 @@ std::optional<std::string> processor::find(const std::string& key) {
     pid = it->second;
   } else if (const std::string* p = in_flight()) {
     pid = *p;
-  } else if (!s_.db->Get({}, s_.ids, key, &pid).ok()) {
+  } else if (auto c = id_cache_.find(key); c != id_cache_.end()) {
+    if (c->second.empty()) return std::nullopt;  // known to be absent
+    pid = c->second;
+  } else if (auto st = s_.db->Get({}, s_.ids, key, &pid); st.ok()) {
+    id_cache_.emplace(key, pid);
+  } else {
+    if (st.IsNotFound()) id_cache_.emplace(key, std::string());
     return std::nullopt;
   }
   for (int hops = 0; hops < 64; ++hops) {
@@ -258,16 +268,19 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
     if (found.size() > 1) ensure_states(*target, cfg);  // states built for other definitions
   }
   // An id the profile already holds resolves to it (merges re-point the ids they move).
+  bool changed = found.size() != 1;  // a new profile, or a merge
   for (const auto& id : res.ids) {
     if (target->has_id(id.type, id.value)) continue;
     target->ids.push_back(
         {id.type, id.value, id.encoding, rec.source, rec.received_at, message_id});
     id_overlay_[id.key()] = target->id;
+    changed = true;
   }
 
   if (rec.source == kSynthesizedSource) {
     // Our own audience/trait change events: already reflected in the profile; not activity.
-    dirty_.insert(target->id);
+    // The profile is rewritten only if resolving the event changed it.
+    if (changed) dirty_.insert(target->id);
     for (auto* st : stages_) st->on_event({rec, ev, target, cfg, now_}, *batch_);
     return;
   }
@@ -310,7 +323,10 @@ bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   for (const auto& pid : dirty_)
     if (auto it = cache_.find(pid); it != cache_.end())
       b.Put(s_.profiles, pid, pf::encode(it->second));
-  for (const auto& [k, v] : id_overlay_) b.Put(s_.ids, k, v);
+  for (const auto& [k, v] : id_overlay_) {
+    b.Put(s_.ids, k, v);
+    id_cache_[k] = v;
+  }
   for (const auto& k : history_deletes_) b.Delete(s_.history, k);
   for (const auto& [k, v] : history_puts_) b.Put(s_.history, k, v);
   std::string cursor;
@@ -394,6 +410,11 @@ void processor::evict(std::size_t cap) {
         it = cache_.erase(it);
   }
   cache_size_.store(cache_.size());
+  if (id_cache_.size() > 2 * cap) {  // arbitrary entries, as for profiles
+    std::size_t target = 2 * cap - cap / 5;
+    for (auto it = id_cache_.begin(); it != id_cache_.end() && id_cache_.size() > target;)
+      it = id_cache_.erase(it);
+  }
 }
 
 }  // namespace tributary::processor

@@ -81,7 +81,10 @@ class processor {
   static constexpr const char* kCursorName = "processor";
   static constexpr std::size_t kReadChunk = 128;                //!< events per log read
   static constexpr std::chrono::microseconds kBatchTime{2000};  //!< work per batch when busy
-  static constexpr std::size_t kTimersPerBatch = 1000;          //!< due timers run per batch
+  //! Work per batch while at least kBacklog events wait behind it: fewer, larger commits.
+  static constexpr std::chrono::microseconds kBacklogBatchTime{10000};
+  static constexpr std::uint64_t kBacklog = 5000;
+  static constexpr std::size_t kTimersPerBatch = 1000;  //!< due timers run per batch
   //! Source of the events the processor appends (audience and computed-trait changes).
   static constexpr const char* kSynthesizedSource = "engage";
   //! Key of a member row in the audiences column family.
@@ -126,6 +129,10 @@ class processor {
   std::unordered_map<std::string, profile::profile> cache_;
   std::unordered_set<std::string> dirty_;
   std::unordered_map<std::string, std::string> id_overlay_;  // pending "type:value" → profile id
+  //! Ids looked up or assigned before: "type:value" → profile id ("" if absent) as of the last
+  //! commit handed to the writer (overlays come first). Bounded by twice the profile cache;
+  //! cleared on abort.
+  std::unordered_map<std::string, std::string> id_cache_;
   std::map<std::string, std::string> history_puts_;
   std::vector<std::string> history_deletes_;
   std::vector<stage*> stages_;

@@ -50,9 +50,10 @@ std::vector<identity_case> load_cases() {
 
 class IdentityCase : public ::testing::TestWithParam<identity_case> {
  protected:
-  //! `pipelined`: one event per batch and a cache of one profile, each batch processed while
-  //! the previous one is still being written (what the processor thread does).
-  void run(bool pipelined);
+  //! `pipelined`: one event per batch, each batch processed while the previous one is still
+  //! being written (what the processor thread does); `small_cache`: a cache of one profile
+  //! (and so of two ids), else everything stays cached from batch to batch.
+  void run(bool pipelined, bool small_cache = false);
 };
 
 TEST_P(IdentityCase, ResolvesTo) {
@@ -60,10 +61,14 @@ TEST_P(IdentityCase, ResolvesTo) {
 }
 
 TEST_P(IdentityCase, ResolvesToWithWritesInFlight) {
-  run(true);
+  run(true, true);
 }
 
-void IdentityCase::run(bool pipelined) {
+TEST_P(IdentityCase, ResolvesToOneEventPerBatchCached) {
+  run(true, false);
+}
+
+void IdentityCase::run(bool pipelined, bool small_cache) {
   const identity_case& c = GetParam();
   std::string text = "sources: {s: {write_keys: [k]}}\n";
   if (!c.identity_yaml.empty()) {
@@ -74,10 +79,8 @@ void IdentityCase::run(bool pipelined) {
   auto loaded = config::load_from_string(text, c.file);
   ASSERT_TRUE(loaded.errors.empty()) << loaded.errors[0].to_string();
   auto cfg = std::make_shared<config::config>(*loaded.cfg);
-  if (pipelined) {  // below the YAML's minimums
-    cfg->processor.batch_events = 1;
-    cfg->processor.cache_profiles = 1;
-  }
+  if (pipelined) cfg->processor.batch_events = 1;  // below the YAML's minimums
+  if (small_cache) cfg->processor.cache_profiles = 1;
   config::holder holder(cfg);
 
   test_support::temp_dir dir;
