@@ -32,7 +32,13 @@ void for_each_row(const eventlog::event_log::state_handles& s, rocksdb::ColumnFa
 
 service::service(eventlog::event_log& log, const config::holder& cfg, const clock_source& clock,
                  service_options opts)
-    : log_(log), cfg_(cfg), clock_(clock), opts_(opts), s_(log.state()), profiles_(log) {}
+    : log_(log),
+      cfg_(cfg),
+      clock_(clock),
+      opts_(opts),
+      s_(log.state()),
+      writer_(s_.db),
+      profiles_(log) {}
 
 service::~service() {
   stop();
@@ -95,6 +101,9 @@ void service::stop() {
   // Everything ends once the connections are closed; a stuck name lookup cannot hold us.
   if (idle_.get_future().wait_for(std::chrono::seconds(3)) != std::future_status::ready) io_.stop();
   thread_.join();
+  // Outbox updates still queued are written, then those the sinks had not handed over.
+  writer_.stop();
+  for (auto& [name, s] : sinks_) s->write_pending_now();
   sinks_.clear();
 }
 
@@ -126,7 +135,7 @@ void service::check_config() {
     }
     auto p = probe_for(d.name);
     count_rows(d.name, *p);
-    auto s = std::make_shared<sink>(io_, s_, clock_, def, p, opts_.limits);
+    auto s = std::make_shared<sink>(io_, s_, writer_, clock_, def, p, opts_.limits);
     s->rescan();
     next.emplace(d.name, std::move(s));
     spdlog::info("destination {}: delivering to {} ({} waiting in the outbox, {} dead letters)",

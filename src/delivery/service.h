@@ -108,6 +108,7 @@ class service {
   eventlog::event_log::state_handles s_;
 
   boost::asio::io_context io_{1};  // declared before the sinks: destroyed after them
+  outbox_writer writer_;           // stopped once the delivery thread has ended
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   boost::asio::steady_timer config_timer_{io_};
   std::thread thread_;

@@ -34,7 +34,7 @@ std::string failure_text(const exchange_result& res) {
 
 }  // namespace
 
-sink::sink(asio::io_context& io, const eventlog::event_log::state_handles& s,
+sink::sink(asio::io_context& io, const eventlog::event_log::state_handles& s, outbox_writer& writer,
            const clock_source& clock, std::shared_ptr<const config::destination> d,
            std::shared_ptr<destination_probe> probe, sink_limits limits)
     : io_(io),
@@ -48,6 +48,7 @@ sink::sink(asio::io_context& io, const eventlog::event_log::state_handles& s,
       retry_timer_(io),
       batch_timer_(io),
       rate_timer_(io),
+      writer_(writer),
       rng_(std::random_device{}()) {
   make_tls();
 }
@@ -82,6 +83,9 @@ void sink::notify() {
 }
 
 void sink::rescan() {
+  // Keys whose delete is being written are skipped by this scan; a row put back under such a
+  // key (a redrive racing the write) is found by a second scan once the write is done.
+  if (writing_) rescan_after_write_ = true;
   scan_from_.clear();
   scan_paused_ = false;
   schedule_scan();
@@ -342,11 +346,15 @@ asio::awaitable<void> sink::send(std::shared_ptr<sink> self, job j) {
   if (conn->reusable() && conn->generation() == generation_ && idle_.size() < dest_->concurrency)
     idle_.push_back(std::move(conn));
   complete(j, res);
+  resume_scan_if_room();
+  pump();
+}
+
+void sink::resume_scan_if_room() {
   if (scan_paused_ && known_.size() < limits_.max_loaded_rows * 3 / 4) {
     scan_paused_ = false;
     schedule_scan();
   }
-  pump();
 }
 
 void sink::forget(const entry_ptr& e) {
@@ -355,8 +363,42 @@ void sink::forget(const entry_ptr& e) {
     auto& rows = it->second.rows;
     if (auto pos = std::find(rows.begin(), rows.end(), e); pos != rows.end()) rows.erase(pos);
   }
-  known_.erase(e->key);
+  pending_gone_.push_back(e->key);
   if (e->has_body) body_bytes_ -= std::min(body_bytes_, e->row.body.size());
+}
+
+void sink::write_outbox() {
+  if (writing_ || !pending_ || pending_->Count() == 0) return;
+  writing_ = true;
+  // Whatever completes during this write is written next, as one batch.
+  writer_.submit(std::exchange(pending_, nullptr), [self = shared_from_this(),
+                                                    gone = std::exchange(pending_gone_, {})](
+                                                       const rocksdb::Status& st) mutable {
+    if (!st.ok())
+      spdlog::error("destination {}: cannot update the outbox: {}", self->dest_->name,
+                    st.ToString());
+    auto& io = self->io_;
+    asio::post(io, [self = std::move(self), gone = std::move(gone)] { self->on_written(gone); });
+  });
+}
+
+void sink::on_written(const std::vector<std::string>& gone) {
+  writing_ = false;
+  for (const auto& k : gone) known_.erase(k);
+  if (rescan_after_write_ && !stopping_) {
+    rescan_after_write_ = false;
+    rescan();
+  }
+  write_outbox();  // also once shut down: what was delivered must not be sent again
+  if (!stopping_) resume_scan_if_room();
+}
+
+void sink::write_pending_now() {
+  if (!pending_ || pending_->Count() == 0) return;
+  auto st = s_.db->Write({}, pending_.get());
+  if (!st.ok())
+    spdlog::error("destination {}: cannot update the outbox: {}", dest_->name, st.ToString());
+  pending_.reset();
 }
 
 void sink::dead_letter(rocksdb::WriteBatch& b, entry& e, millis now) {
@@ -369,7 +411,8 @@ void sink::complete(job& j, const exchange_result& res) {
   const millis now = clock_.now_ms();
   probe_->requests.fetch_add(1);
   const verdict v = res.status ? classify_status(res.status) : verdict::retry;
-  rocksdb::WriteBatch b;
+  if (!pending_) pending_ = std::make_unique<rocksdb::WriteBatch>();
+  rocksdb::WriteBatch& b = *pending_;
   std::uint64_t delivered = 0, dead = 0, retried = 0;
   std::int64_t retrying_delta = 0;
   std::vector<entry_ptr> gone;
@@ -413,10 +456,8 @@ void sink::complete(job& j, const exchange_result& res) {
                      : what + (res.status ? " (not retried)" : " (retry window passed)"),
                  now);
   }
-  auto st = s_.db->Write({}, &b);
-  if (!st.ok())
-    spdlog::error("destination {}: cannot update the outbox: {}", dest_->name, st.ToString());
   for (auto& e : gone) forget(e);
+  write_outbox();  // the counters below run ahead of the write by its duration
   probe_->delivered.fetch_add(delivered);
   probe_->failed.fetch_add(dead);
   probe_->retries.fetch_add(retried);

@@ -18,6 +18,7 @@
 
 #include "delivery/http_connection.h"
 #include "delivery/outbox.h"
+#include "delivery/outbox_writer.h"
 #include "delivery/probe.h"
 #include "tributary/common/clock.h"
 #include "tributary/config/destinations.h"
@@ -37,9 +38,11 @@ struct sink_limits {
 
 class sink : public std::enable_shared_from_this<sink> {
  public:
+  //! Outbox updates go through `writer`, which must outlive the sink's last write.
   sink(boost::asio::io_context& io, const eventlog::event_log::state_handles& s,
-       const clock_source& clock, std::shared_ptr<const config::destination> d,
-       std::shared_ptr<destination_probe> probe, sink_limits limits);
+       outbox_writer& writer, const clock_source& clock,
+       std::shared_ptr<const config::destination> d, std::shared_ptr<destination_probe> probe,
+       sink_limits limits);
 
   //! Applies a reloaded definition of the same destination (url, headers, limits ...).
   void update(std::shared_ptr<const config::destination> d);
@@ -52,6 +55,9 @@ class sink : public std::enable_shared_from_this<sink> {
   void notify_from(const std::string& key);
   //! Stops sending: closes connections and timers; rows stay in the outbox as they are.
   void shutdown();
+  //! Writes the outbox updates not handed to the writer yet, on the calling thread. Only once
+  //! the delivery thread and the writer have ended (the service's stop()).
+  void write_pending_now();
   const config::destination& definition() const { return *dest_; }
 
  private:
@@ -86,7 +92,12 @@ class sink : public std::enable_shared_from_this<sink> {
   bool load_body(entry& e);
   boost::asio::awaitable<void> send(std::shared_ptr<sink> self, job j);
   void complete(job& j, const exchange_result& res);
-  void forget(const entry_ptr& e);  //!< drops a delivered or dead-lettered row from memory
+  //! Drops a delivered or dead-lettered row from memory; its key stays in known_ until its
+  //! delete is written (so that a scan meanwhile does not load it again).
+  void forget(const entry_ptr& e);
+  void write_outbox();  //!< hands the pending updates to the writer, one write at a time
+  void on_written(const std::vector<std::string>& gone);
+  void resume_scan_if_room();
   void dead_letter(rocksdb::WriteBatch& b, entry& e, millis now);
   void note_failure(const std::string& what, millis now);
   void note_success(millis now);
@@ -103,13 +114,19 @@ class sink : public std::enable_shared_from_this<sink> {
   std::unordered_map<std::string, lane> lanes_;
   std::deque<std::string> ready_;
   std::multimap<millis, std::string> waiting_;
-  std::unordered_set<std::string> known_;  //!< keys of the rows in memory
+  std::unordered_set<std::string> known_;  //!< keys of the rows in memory or being deleted
   std::string scan_from_;                  //!< first key not scanned yet
   bool scan_posted_ = false;
   bool scan_paused_ = false;  //!< stopped at max_loaded_rows
   std::size_t body_bytes_ = 0;
   std::size_t ready_rows_ = 0;  //!< rows in ready lanes
   millis ready_since_ = 0;      //!< when the ready queue last became non-empty
+
+  outbox_writer& writer_;
+  std::unique_ptr<rocksdb::WriteBatch> pending_;  //!< outbox updates not handed over yet
+  std::vector<std::string> pending_gone_;         //!< the keys pending_ deletes
+  bool writing_ = false;                          //!< a write of ours is with writer_
+  bool rescan_after_write_ = false;               //!< a rescan came during that write
 
   std::size_t in_flight_ = 0;  //!< requests
   std::vector<std::unique_ptr<http_connection>> idle_;
