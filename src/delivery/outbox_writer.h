@@ -29,7 +29,8 @@ class outbox_writer {
   //! Writes `batch` (without fsync, like every outbox update), then calls `done` on the
   //! writer's thread.
   void submit(std::unique_ptr<rocksdb::WriteBatch> batch, done_fn done);
-  //! Writes everything submitted so far, then ends the thread. Idempotent.
+  //! Writes everything submitted so far, then ends the thread. Idempotent. Nothing submitted
+  //! after it is written: the service stops the writer once the delivery thread has ended.
   void stop();
 
  private:
