@@ -7,25 +7,28 @@
 namespace tributary {
 namespace {
 
+// `zero`: set when an integer 0 is met (it may have been written "-0").
 template <class Json>
-Json convert(simdjson::dom::element e) {
+Json convert(simdjson::dom::element e, bool& zero) {
   using type = simdjson::dom::element_type;
   switch (e.type()) {
     case type::OBJECT: {
       Json j = Json::object();
-      for (auto [key, value] : simdjson::dom::object(e)) j[std::string(key)] = convert<Json>(value);
+      for (auto [key, value] : simdjson::dom::object(e))
+        j[std::string(key)] = convert<Json>(value, zero);
       return j;
     }
     case type::ARRAY: {
       Json j = Json::array();
       auto& a = j.template get_ref<typename Json::array_t&>();
-      for (auto value : simdjson::dom::array(e)) a.push_back(convert<Json>(value));
+      for (auto value : simdjson::dom::array(e)) a.push_back(convert<Json>(value, zero));
       return j;
     }
     case type::STRING:
       return Json(std::string(std::string_view(e)));
     case type::INT64: {
       std::int64_t v = e.get_int64().value_unsafe();
+      zero = zero || v == 0;
       if (v >= 0) return Json(static_cast<std::uint64_t>(v));  // as nlohmann's lexer
       return Json(v);
     }
@@ -54,11 +57,14 @@ template <class Json>
 Json parse(std::string_view text) {
   thread_local simdjson::dom::parser parser;
   thread_local std::string padded;
-  padded.assign(text);
   padded.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  padded.assign(text);
   auto doc = parser.parse(padded.data(), text.size(), false);
-  if (doc.error() || has_negative_zero(text)) return Json::parse(text, nullptr, false);
-  return convert<Json>(doc.value_unsafe());
+  if (doc.error()) return Json::parse(text, nullptr, false);
+  bool zero = false;
+  Json j = convert<Json>(doc.value_unsafe(), zero);
+  if (zero && has_negative_zero(text)) return Json::parse(text, nullptr, false);
+  return j;
 }
 
 }  // namespace

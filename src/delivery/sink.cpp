@@ -249,7 +249,7 @@ sink::job sink::take_job(std::size_t max_events) {
     if (!lost.empty())
       spdlog::error("destination {}: {} outbox rows vanished before they were sent", dest_->name,
                     lost.size());
-    for (auto& e : lost) forget(e);
+    for (auto& e : lost) forget(e, false);
     if (taken) {
       j.lanes.push_back(id);
     } else {
@@ -357,13 +357,16 @@ void sink::resume_scan_if_room() {
   }
 }
 
-void sink::forget(const entry_ptr& e) {
+void sink::forget(const entry_ptr& e, bool deleting) {
   const std::string id = lane_of(e->key, e->row);
   if (auto it = lanes_.find(id); it != lanes_.end()) {
     auto& rows = it->second.rows;
     if (auto pos = std::find(rows.begin(), rows.end(), e); pos != rows.end()) rows.erase(pos);
   }
-  pending_gone_.push_back(e->key);
+  if (deleting)
+    pending_gone_.push_back(e->key);
+  else
+    known_.erase(e->key);
   if (e->has_body) body_bytes_ -= std::min(body_bytes_, e->row.body.size());
 }
 
@@ -456,7 +459,7 @@ void sink::complete(job& j, const exchange_result& res) {
                      : what + (res.status ? " (not retried)" : " (retry window passed)"),
                  now);
   }
-  for (auto& e : gone) forget(e);
+  for (auto& e : gone) forget(e, true);
   write_outbox();  // the counters below run ahead of the write by its duration
   probe_->delivered.fetch_add(delivered);
   probe_->failed.fetch_add(dead);

@@ -92,9 +92,9 @@ class sink : public std::enable_shared_from_this<sink> {
   bool load_body(entry& e);
   boost::asio::awaitable<void> send(std::shared_ptr<sink> self, job j);
   void complete(job& j, const exchange_result& res);
-  //! Drops a delivered or dead-lettered row from memory; its key stays in known_ until its
-  //! delete is written (so that a scan meanwhile does not load it again).
-  void forget(const entry_ptr& e);
+  //! Drops a row from memory. `deleting`: its delete is in pending_, and its key stays in
+  //! known_ until that is written (so that a scan meanwhile does not load it again).
+  void forget(const entry_ptr& e, bool deleting);
   void write_outbox();  //!< hands the pending updates to the writer, one write at a time
   void on_written(const std::vector<std::string>& gone);
   void resume_scan_if_room();
