@@ -103,11 +103,10 @@ std::size_t processor::run_once(bool wait_for_write) {
   std::size_t handled = events + timers;
   if (handled == 0 && visited == 0 && !inflight_failed_) return 0;
   // Keeping up, the write is waited for, so that the batch is visible and handed on (outbox
-  // rows, synthesized events) at once; with more events waiting, or a backfill, the next batch
-  // runs during it. A burst of timers is not overlapped: its next step needs the events this
-  // one synthesizes, which are appended once the write is done (measured: 2.55 s instead of
-  // 2.78 s for 30,000 timers).
-  const bool backlog = !drained || visited > 0;
+  // rows, synthesized events) at once; with more events waiting, a full step of due timers, or
+  // a backfill, the next batch runs during it. (In a burst of timers the synthesized events
+  // then trail the timers by a step or two; 100,000 timers: 4.0-5.3 s overlapped, 4.1-6.4 s not.)
+  const bool backlog = !drained || visited > 0 || timer_backlog_;
   if (!commit(last, wait_for_write || !backlog)) {
     abort_batches();
     return 0;
@@ -129,6 +128,7 @@ void processor::abort_batches() {
   history_deletes_.clear();
   pending_emits_.clear();
   merged_now_.clear();
+  audiences_changed_.clear();
   timer_deletes_.clear();
   batch_->Clear();
   timer_floor_.store(0);
@@ -331,7 +331,9 @@ bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   for (const auto& [k, v] : history_puts_) b.Put(s_.history, k, v);
   std::string cursor;
   put_be64(cursor, last_seq);
-  stage_emits(b);
+  std::string emits_key = stage_emits(b);
+  for (const auto& key : audiences_changed_)
+    b.Put(s_.meta, "audience/changed/" + key, format_iso8601(now_));
   b.Put(s_.meta, eventlog::event_log::cursor_key(kCursorName), cursor);
   // One write in flight: the previous batch must be written before this one is handed over.
   if (!flush()) return false;
@@ -343,9 +345,11 @@ bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   next.ids = std::exchange(id_overlay_, {});
   next.timer_deletes = std::exchange(timer_deletes_, {});
   next.emits = std::exchange(pending_emits_, {});
+  next.emits_key = std::move(emits_key);
   next.history_puts = std::exchange(history_puts_, {});
   history_deletes_.clear();
   merged_now_.clear();
+  audiences_changed_.clear();
   {
     std::lock_guard lock(write_mu_);
     write_job_ = next.batch.get();
@@ -393,7 +397,7 @@ bool processor::flush() {
   }
   stats_.commits.fetch_add(1);
   cursor_.store(done.last_seq);
-  submit_emits(std::move(done.emits));
+  submit_emits(std::move(done.emits), {std::move(done.emits_key)});
   for (auto* s : stages_) s->committed();
   return true;
 }

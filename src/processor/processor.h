@@ -109,15 +109,16 @@ class processor {
   // Audiences and synthesized events (processor_audiences.cpp).
   std::optional<millis> evaluate_audiences(profile::profile& p, const config::config& cfg,
                                            const std::string& trigger, bool backfill);
-  nlohmann::json synthesized(const profile::profile& p, const config::config& cfg,
-                             nlohmann::json personas, const std::string& message_id);
   void emit_audience_change(const profile::profile& p, const config::audience& a, bool member,
                             const config::config& cfg, const std::string& trigger, bool backfill);
   void emit_trait_changes(const profile::profile& p, const std::vector<traits::change>& changes,
                           const config::config& cfg, const std::string& trigger, bool backfill);
-  void queue_emit(const nlohmann::json& ev);
-  void stage_emits(rocksdb::WriteBatch& b);
-  void submit_emits(std::vector<std::pair<std::string, std::string>> emits);
+  void queue_emit(std::string message_id, std::string json);
+  //! Stages the batch's synthesized events in `b` (meta) until appended; returns the key.
+  std::string stage_emits(rocksdb::WriteBatch& b);
+  //! Appends `emits` to the log, then deletes their staged `keys`.
+  void submit_emits(std::vector<std::pair<std::string, std::string>> emits,
+                    std::vector<std::string> keys);
   void resubmit_pending_emits();
   std::size_t run_timers(const config::config& cfg);
   std::size_t backfill_step(const config::config& cfg);
@@ -144,7 +145,8 @@ class processor {
   std::optional<std::string> backfill_from_;  //!< next profile id of the running backfill pass
   //! synthesized events of the running batch: messageId, JSON text
   std::vector<std::pair<std::string, std::string>> pending_emits_;
-  std::unordered_set<std::string> merged_now_;  //!< profiles that absorbed others this batch
+  std::unordered_set<std::string> merged_now_;         //!< profiles that absorbed others this batch
+  std::unordered_set<std::string> audiences_changed_;  //!< audiences with members in or out
   //! Computed traits some destination takes, with the forms asked for: kAsIdentify | kAsTrack.
   std::unordered_map<std::string, int> wanted_traits_;
   static constexpr int kAsIdentify = 1, kAsTrack = 2;
@@ -163,6 +165,7 @@ class processor {
     std::map<std::string, std::string> history_puts;
     std::unordered_set<std::string> timer_deletes;
     std::vector<std::pair<std::string, std::string>> emits;
+    std::string emits_key;  //!< where the emits are staged in meta
   };
   std::optional<inflight_batch> inflight_;
   bool inflight_failed_ = false;  //!< a write failed: the running batch is replayed too

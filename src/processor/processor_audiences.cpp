@@ -5,6 +5,7 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include "processor/engage_event.h"
 #include "processor/processor.h"
 #include "processor/profile_view.h"
 #include "traits/engine.h"
@@ -18,7 +19,8 @@ namespace pf = tributary::profile;
 
 namespace {
 
-const char* const kEmitPrefix = "emit/";
+const char* const kEmitPrefix = "emit/";    // one synthesized event (earlier versions)
+const char* const kEmitsPrefix = "emits/";  // a batch's synthesized events
 
 std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ULL) {
   for (unsigned char c : s) {
@@ -74,7 +76,7 @@ std::optional<millis> processor::evaluate_audiences(pf::profile& p, const config
         p.audiences.erase(a.key);
         batch_->Delete(s_.audiences, member_key(a.key, p.id));
       }
-      batch_->Put(s_.meta, "audience/changed/" + a.key, format_iso8601(now_));
+      audiences_changed_.insert(a.key);
       stats_.audience_changes.fetch_add(1);
       emit_audience_change(p, a, member, cfg, trigger, backfill);
     } else if (member && merged_now_.count(p.id)) {
@@ -88,48 +90,23 @@ std::optional<millis> processor::evaluate_audiences(pf::profile& p, const config
   return due;
 }
 
-nlohmann::json processor::synthesized(const pf::profile& p, const config::config& cfg,
-                                      nlohmann::json personas, const std::string& message_id) {
-  nlohmann::json ev = nlohmann::json::object();
-  ev["messageId"] = message_id;
-  for (const auto& e : p.ids) {
-    if (e.type == "user_id" && !ev.contains("userId")) ev["userId"] = e.value;
-    if (e.type == "anonymous_id" && !ev.contains("anonymousId")) ev["anonymousId"] = e.value;
-  }
-  std::string t = format_iso8601(now_);
-  ev["timestamp"] = t;
-  ev["receivedAt"] = t;
-  personas["namespace"] = "spa_" + cfg.admin.space;
-  personas["space_id"] = "spa_" + cfg.admin.space;
-  ev["context"] = {{"personas", std::move(personas)}, {"library", {{"name", "tributary"}}}};
-  auto email = p.traits.find("email");
-  if (email != p.traits.end() && email->second.value.is_string())
-    ev["context"]["traits"] = {{"email", email->second.value}};
-  ev["integrations"] = nlohmann::json::object();
-  return ev;
-}
-
 void processor::emit_audience_change(const pf::profile& p, const config::audience& a, bool member,
                                      const config::config& cfg, const std::string& trigger,
                                      bool backfill) {
-  nlohmann::json personas = {{"computation_class", "audience"},
-                             {"computation_id", "aud_" + hex16(fnv1a(a.key))},
-                             {"computation_key", a.key}};
-  if (backfill) personas["backfill"] = true;
   std::string base = hex16(fnv1a(trigger, fnv1a(p.id + '\x1f' + a.key + (member ? "+" : "-"))));
-  auto track = synthesized(p, cfg, personas, "personas_" + base + "t");
-  track["type"] = "track";
-  track["event"] = member ? "Audience Entered" : "Audience Exited";
-  track["properties"] = {{"audience_key", a.key}, {a.key, member}};
-  auto identify = synthesized(p, cfg, personas, "personas_" + base + "i");
-  identify["type"] = "identify";
-  identify["traits"] = {{a.key, member}};
-  if (auto e = identify["context"].find("traits"); e != identify["context"].end()) {
-    identify["traits"]["email"] = (*e)["email"];
-    identify["context"].erase("traits");
-  }
-  queue_emit(identify);
-  queue_emit(track);
+  std::string id = "aud_" + hex16(fnv1a(a.key)), now = format_iso8601(now_);
+  std::string track_id = "personas_" + base + "t", identify_id = "personas_" + base + "i";
+  std::string key_json;
+  append_json_string(key_json, a.key);
+  const char* value = member ? "true" : "false";
+  engage_fields f{"identify", {},    identify_id,     now,      "audience",
+                  id,         a.key, cfg.admin.space, backfill, {{a.key, value}}};
+  queue_emit(identify_id, engage_json(p, f));
+  f.type = "track";
+  f.event = member ? "Audience Entered" : "Audience Exited";
+  f.message_id = track_id;
+  f.body = {{"audience_key", key_json}, {a.key, value}};
+  queue_emit(track_id, engage_json(p, f));
 }
 
 void processor::emit_trait_changes(const pf::profile& p, const std::vector<traits::change>& changes,
@@ -138,50 +115,56 @@ void processor::emit_trait_changes(const pf::profile& p, const std::vector<trait
   for (const auto& c : changes) {
     auto wanted = wanted_traits_.find(c.key);
     if (c.key.starts_with("__") || wanted == wanted_traits_.end()) continue;
-    nlohmann::json personas = {{"computation_class", "trait"},
-                               {"computation_id", "tra_" + hex16(fnv1a(c.key))},
-                               {"computation_key", c.key}};
-    if (backfill) personas["backfill"] = true;
+    std::string value = c.after.dump();
     std::string base =
-        "personas_" + hex16(fnv1a(trigger, fnv1a(p.id + '\x1f' + c.key + '\x1f' + c.after.dump())));
+        "personas_" + hex16(fnv1a(trigger, fnv1a(p.id + '\x1f' + c.key + '\x1f' + value)));
+    std::string id = "tra_" + hex16(fnv1a(c.key)), now = format_iso8601(now_);
+    engage_fields f{"identify", {}, {}, now, "trait", id, c.key, cfg.admin.space, backfill, {}};
     if (wanted->second & kAsIdentify) {
-      auto identify = synthesized(p, cfg, personas, base + "i");
-      identify["type"] = "identify";
-      identify["traits"] = {{c.key, c.after}};
-      if (auto e = identify["context"].find("traits"); e != identify["context"].end()) {
-        identify["traits"]["email"] = (*e)["email"];
-        identify["context"].erase("traits");
-      }
-      queue_emit(identify);
+      std::string mid = base + "i";
+      f.message_id = mid;
+      f.body = {{c.key, value}};
+      queue_emit(mid, engage_json(p, f));
     }
     if (wanted->second & kAsTrack) {
-      auto track = synthesized(p, cfg, personas, base + "t");
-      track["type"] = "track";
-      track["event"] = "Trait Computed";
-      track["properties"] = {{"trait_key", c.key}, {c.key, c.after}};
-      queue_emit(track);
+      std::string mid = base + "t", key_json;
+      append_json_string(key_json, c.key);
+      f.type = "track";
+      f.event = "Trait Computed";
+      f.message_id = mid;
+      f.body = {{"trait_key", key_json}, {c.key, value}};
+      queue_emit(mid, engage_json(p, f));
     }
   }
 }
 
-void processor::queue_emit(const nlohmann::json& ev) {
-  pending_emits_.emplace_back(ev["messageId"].get<std::string>(), ev.dump());
+void processor::queue_emit(std::string message_id, std::string json) {
+  pending_emits_.emplace_back(std::move(message_id), std::move(json));
 }
 
-void processor::stage_emits(rocksdb::WriteBatch& b) {
-  for (const auto& [mid, json] : pending_emits_) b.Put(s_.meta, kEmitPrefix + mid, json);
+std::string processor::stage_emits(rocksdb::WriteBatch& b) {
+  // One record for the batch's events (a key per event cost a memtable insert and a delete
+  // each): named after the first event, whose messageId is unique.
+  if (pending_emits_.empty()) return {};
+  std::string key = kEmitsPrefix + pending_emits_.front().first, value;
+  for (const auto& [mid, json] : pending_emits_) {
+    put_be64(value, mid.size());
+    value += mid;
+    put_be64(value, json.size());
+    value += json;
+  }
+  b.Put(s_.meta, key, value);
+  return key;
 }
 
-void processor::submit_emits(std::vector<std::pair<std::string, std::string>> emits) {
+void processor::submit_emits(std::vector<std::pair<std::string, std::string>> emits,
+                             std::vector<std::string> keys) {
   if (emits.empty()) return;
   eventlog::append_request req;
   req.source = kSynthesizedSource;
   req.received_at = clock_.now_ms();
-  std::vector<std::string> keys;
-  for (auto& [mid, json] : emits) {
+  for (auto& [mid, json] : emits)
     req.items.push_back({std::string(kSynthesizedSource) + "\x1f" + mid, std::move(json)});
-    keys.push_back(kEmitPrefix + mid);
-  }
   stats_.synthesized.fetch_add(req.items.size());
   stats_.emits_in_flight.fetch_add(1);
   auto db = s_.db;
@@ -205,13 +188,32 @@ void processor::submit_emits(std::vector<std::pair<std::string, std::string>> em
 
 void processor::resubmit_pending_emits() {
   std::vector<std::pair<std::string, std::string>> emits;
+  std::vector<std::string> keys;
   std::unique_ptr<rocksdb::Iterator> it(s_.db->NewIterator({}, s_.meta));
-  for (it->Seek(kEmitPrefix); it->Valid() && it->key().starts_with(kEmitPrefix); it->Next())
-    emits.emplace_back(it->key().ToString().substr(std::string_view(kEmitPrefix).size()),
+  // One event per key, as written before batches were staged in one record.
+  for (it->Seek(kEmitPrefix); it->Valid() && it->key().starts_with(kEmitPrefix); it->Next()) {
+    keys.push_back(it->key().ToString());
+    emits.emplace_back(keys.back().substr(std::string_view(kEmitPrefix).size()),
                        it->value().ToString());
+  }
+  for (it->Seek(kEmitsPrefix); it->Valid() && it->key().starts_with(kEmitsPrefix); it->Next()) {
+    keys.push_back(it->key().ToString());
+    std::string_view v = it->value().ToStringView();
+    auto take = [&v](std::string& out) {
+      if (v.size() < 8) return false;
+      std::uint64_t n = get_be64(v);
+      if (v.size() - 8 < n) return false;
+      out.assign(v.substr(8, n));
+      v.remove_prefix(8 + n);
+      return true;
+    };
+    for (std::string mid, json; take(mid) && take(json);) emits.emplace_back(mid, json);
+    if (!v.empty())
+      spdlog::error("a staged record of synthesized events is truncated: {}", keys.back());
+  }
   if (!emits.empty())
     spdlog::info("appending {} synthesized events left over from the last run", emits.size());
-  submit_emits(std::move(emits));
+  submit_emits(std::move(emits), std::move(keys));
 }
 
 }  // namespace tributary::processor
