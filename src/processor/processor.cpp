@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <iterator>
 #include <utility>
 
 #include "identity/identity.h"
@@ -355,7 +356,10 @@ bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
     write_job_ = next.batch.get();
     write_done_ = false;
     inflight_ = std::move(next);
+    // Evicted profiles are freed by the writer after the write, off this thread.
+    std::move(evicted_.begin(), evicted_.end(), std::back_inserter(write_garbage_));
   }
+  evicted_.clear();
   write_cv_.notify_all();
   read_pos_ = last_seq;
   return wait_for_write ? flush() : true;
@@ -375,6 +379,10 @@ void processor::writer_loop() {
     *write_status_ = st;
     write_done_ = true;
     write_cv_.notify_all();
+    auto garbage = std::exchange(write_garbage_, {});
+    lock.unlock();
+    garbage.clear();
+    lock.lock();
   }
 }
 
@@ -411,7 +419,7 @@ void processor::evict(std::size_t cap) {
       if (inflight_ && inflight_->dirty.count(it->first))
         ++it;
       else
-        it = cache_.erase(it);
+        evicted_.push_back(cache_.extract(it++));
   }
   cache_size_.store(cache_.size());
   if (id_cache_.size() > 2 * cap) {  // arbitrary entries, as for profiles

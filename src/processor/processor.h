@@ -175,6 +175,9 @@ class processor {
   bool write_done_ = false;
   bool writer_quit_ = false;
   std::unique_ptr<rocksdb::Status> write_status_;
+  using cache_node = std::unordered_map<std::string, profile::profile>::node_type;
+  std::vector<cache_node> evicted_;        //!< evicted since the last commit
+  std::vector<cache_node> write_garbage_;  //!< handed to writer_ to free, under write_mu_
   std::thread writer_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
