@@ -128,6 +128,7 @@ void processor::abort_batches() {
   history_puts_.clear();
   history_deletes_.clear();
   pending_emits_.clear();
+  synthesized_for_.clear();
   merged_now_.clear();
   audiences_changed_.clear();
   timer_deletes_.clear();
@@ -169,13 +170,17 @@ std::optional<std::string> processor::find(const std::string& key) {
     if (st.IsNotFound()) id_cache_.emplace(key, std::string());
     return std::nullopt;
   }
-  for (int hops = 0; hops < 64; ++hops) {
-    profile* p = load(pid);
-    if (!p) return std::nullopt;
-    if (p->merged_into.empty()) return p->id;
-    pid = p->merged_into;
-  }
+  if (profile* p = live(std::move(pid))) return p->id;
   return std::nullopt;
+}
+
+profile* processor::live(std::string id) {
+  for (int hops = 0; hops < 64; ++hops) {
+    profile* p = load(id);
+    if (!p || p->merged_into.empty()) return p;
+    id = p->merged_into;
+  }
+  return nullptr;
 }
 
 void processor::merge(profile& winner, profile& loser) {
@@ -220,6 +225,21 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
   stats_.last_event_received_at.store(rec.received_at);
   auto ev = parse_json(rec.json);
   if (!ev.is_object()) return;
+  if (rec.source == kSynthesizedSource && !synthesized_for_.empty()) {
+    // Made by this process for a profile: it already reflects the event; only the stages run.
+    auto m = ev.find("messageId");
+    auto it = m != ev.end() && m->is_string()
+                  ? synthesized_for_.find(m->get_ref<const std::string&>())
+                  : synthesized_for_.end();
+    if (it != synthesized_for_.end()) {
+      profile* target = live(it->second);
+      synthesized_for_.erase(it);
+      if (target) {
+        for (auto* st : stages_) st->on_event({rec, ev, target, cfg, now_}, *batch_);
+        return;
+      }
+    }
+  }
   auto known = [&](const std::string& key) { return find(key).has_value(); };
   auto ids = identity::extract(ev, cfg.identity, known);
   if (ids.empty()) {

@@ -94,6 +94,8 @@ class processor {
   void process(const eventlog::log_record& rec, const config::config& cfg);
   profile::profile* load(const std::string& id);
   std::optional<std::string> find(const std::string& key);
+  //! The live profile `id` is or was merged into, if any.
+  profile::profile* live(std::string id);
   void merge(profile::profile& winner, profile::profile& loser);
   bool commit(std::uint64_t last_seq, bool wait_for_write);
   void abort_batches();
@@ -113,7 +115,7 @@ class processor {
                             const config::config& cfg, const std::string& trigger, bool backfill);
   void emit_trait_changes(const profile::profile& p, const std::vector<traits::change>& changes,
                           const config::config& cfg, const std::string& trigger, bool backfill);
-  void queue_emit(std::string message_id, std::string json);
+  void queue_emit(const std::string& profile_id, std::string message_id, std::string json);
   //! Stages the batch's synthesized events in `b` (meta) until appended; returns the key.
   std::string stage_emits(rocksdb::WriteBatch& b);
   //! Appends `emits` to the log, then deletes their staged `keys`.
@@ -145,6 +147,9 @@ class processor {
   std::optional<std::string> backfill_from_;  //!< next profile id of the running backfill pass
   //! synthesized events of the running batch: messageId, JSON text
   std::vector<std::pair<std::string, std::string>> pending_emits_;
+  //! messageId → profile of the synthesized events queued and not read back yet: such an event
+  //! goes to its profile without being resolved again. Cleared when too large (or on abort).
+  std::unordered_map<std::string, std::string> synthesized_for_;
   std::unordered_set<std::string> merged_now_;         //!< profiles that absorbed others this batch
   std::unordered_set<std::string> audiences_changed_;  //!< audiences with members in or out
   //! Computed traits some destination takes, with the forms asked for: kAsIdentify | kAsTrack.

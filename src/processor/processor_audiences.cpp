@@ -101,12 +101,12 @@ void processor::emit_audience_change(const pf::profile& p, const config::audienc
   const char* value = member ? "true" : "false";
   engage_fields f{"identify", {},    identify_id,     now,      "audience",
                   id,         a.key, cfg.admin.space, backfill, {{a.key, value}}};
-  queue_emit(identify_id, engage_json(p, f));
+  queue_emit(p.id, identify_id, engage_json(p, f));
   f.type = "track";
   f.event = member ? "Audience Entered" : "Audience Exited";
   f.message_id = track_id;
   f.body = {{"audience_key", key_json}, {a.key, value}};
-  queue_emit(track_id, engage_json(p, f));
+  queue_emit(p.id, track_id, engage_json(p, f));
 }
 
 void processor::emit_trait_changes(const pf::profile& p, const std::vector<traits::change>& changes,
@@ -124,7 +124,7 @@ void processor::emit_trait_changes(const pf::profile& p, const std::vector<trait
       std::string mid = base + "i";
       f.message_id = mid;
       f.body = {{c.key, value}};
-      queue_emit(mid, engage_json(p, f));
+      queue_emit(p.id, mid, engage_json(p, f));
     }
     if (wanted->second & kAsTrack) {
       std::string mid = base + "t", key_json;
@@ -133,12 +133,18 @@ void processor::emit_trait_changes(const pf::profile& p, const std::vector<trait
       f.event = "Trait Computed";
       f.message_id = mid;
       f.body = {{"trait_key", key_json}, {c.key, value}};
-      queue_emit(mid, engage_json(p, f));
+      queue_emit(p.id, mid, engage_json(p, f));
     }
   }
 }
 
-void processor::queue_emit(std::string message_id, std::string json) {
+void processor::queue_emit(const std::string& profile_id, std::string message_id,
+                           std::string json) {
+  // Bounded: without an entry, the event is resolved like any other (same profile).
+  if (synthesized_for_.size() >=
+      4 * std::max<std::size_t>(cfg_now_->processor.cache_profiles, 1000))
+    synthesized_for_.clear();
+  synthesized_for_[message_id] = profile_id;
   pending_emits_.emplace_back(std::move(message_id), std::move(json));
 }
 

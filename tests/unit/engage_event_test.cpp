@@ -9,6 +9,7 @@
 #include "processor/processor.h"
 #include "test_util.h"
 #include "tributary/config/holder.h"
+#include "tributary/profile/profile_store.h"
 
 namespace tributary {
 namespace {
@@ -156,6 +157,54 @@ TEST(EngageEvent, StagedEventsTheLogRefusedAreAppendedAtTheNextStart) {
   EXPECT_EQ(again.counters().emits_in_flight.load(), 0);
   EXPECT_EQ(again.counters().synthesized.load(), 0u);
   EXPECT_EQ(log->last_seq(), 6u);
+}
+
+// What a stage sees of the synthesized events: the profile they were made for, or the one it
+// was merged into before they were read back.
+struct recording_stage : processor::stage {
+  std::vector<std::pair<std::string, std::string>> seen;  // messageId, profile id
+  void on_event(const processor::event_context& ctx, rocksdb::WriteBatch&) override {
+    if (ctx.record.source != processor::processor::kSynthesizedSource) return;
+    ASSERT_NE(ctx.profile, nullptr);
+    EXPECT_TRUE(ctx.profile->merged_into.empty());
+    seen.emplace_back(ctx.event.value("messageId", ""), ctx.profile->id);
+  }
+};
+
+TEST(EngageEvent, StagesSeeSynthesizedEventsWithTheProfileTheyNowBelongTo) {
+  test_support::temp_dir dir;
+  manual_clock clock(1'767'225'600'000);
+  auto loaded = config::load_from_string(
+      "sources: {s: {write_keys: [k]}}\n"
+      "audiences: {pros: {name: Pros, where: 'traits.plan = \"pro\"'}}\n",
+      "test.yaml");
+  ASSERT_TRUE(loaded.cfg) << loaded.errors[0].to_string();
+  config::holder holder(loaded.cfg);
+  auto log = test_support::open_test_log(dir, clock);
+  ASSERT_TRUE(log);
+  recording_stage stage;
+  processor::processor proc(*log, holder, &clock);
+  proc.add_stage(&stage);
+  // u2 enters the audience, then, in the same batch, is merged into the older profile of a1.
+  for (const char* ev :
+       {R"({"type":"track","event":"Visit","anonymousId":"a1","messageId":"m1"})",
+        R"({"type":"identify","userId":"u2","traits":{"plan":"pro"},"messageId":"m2"})",
+        R"({"type":"identify","userId":"u2","anonymousId":"a1","messageId":"m3"})"})
+    test_support::append_normalized(*log, ev, clock.now_ms());
+  proc.run_once();
+  ASSERT_EQ(proc.counters().merges.load(), 1u);
+  for (int i = 0;
+       i < 5000 && (proc.counters().emits_in_flight.load() > 0 || proc.cursor() < log->last_seq());
+       ++i) {
+    proc.run_once();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  profile::profile_reader reader(*log);
+  auto survivor = reader.find("user_id", "u2");
+  ASSERT_TRUE(survivor);
+  ASSERT_EQ(stage.seen.size(), 2u);  // u2's identify and Audience Entered
+  for (const auto& [mid, pid] : stage.seen) EXPECT_EQ(pid, survivor->id) << mid;
+  EXPECT_EQ(survivor->id, reader.find("anonymous_id", "a1")->id);
 }
 
 }  // namespace
