@@ -352,7 +352,7 @@ bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   for (const auto& [k, v] : history_puts_) b.Put(s_.history, k, v);
   std::string cursor;
   put_be64(cursor, last_seq);
-  std::string emits_key = stage_emits(b);
+  std::string emits_key = stage_emits(b, last_seq);
   for (const auto& key : audiences_changed_)
     b.Put(s_.meta, "audience/changed/" + key, format_iso8601(now_));
   b.Put(s_.meta, eventlog::event_log::cursor_key(kCursorName), cursor);

@@ -117,7 +117,7 @@ class processor {
                           const config::config& cfg, const std::string& trigger, bool backfill);
   void queue_emit(const std::string& profile_id, std::string message_id, std::string json);
   //! Stages the batch's synthesized events in `b` (meta) until appended; returns the key.
-  std::string stage_emits(rocksdb::WriteBatch& b);
+  std::string stage_emits(rocksdb::WriteBatch& b, std::uint64_t last_seq);
   //! Appends `emits` to the log, then deletes their staged `keys`.
   void submit_emits(std::vector<std::pair<std::string, std::string>> emits,
                     std::vector<std::string> keys);

@@ -148,11 +148,14 @@ void processor::queue_emit(const std::string& profile_id, std::string message_id
   pending_emits_.emplace_back(std::move(message_id), std::move(json));
 }
 
-std::string processor::stage_emits(rocksdb::WriteBatch& b) {
+std::string processor::stage_emits(rocksdb::WriteBatch& b, std::uint64_t last_seq) {
   // One record for the batch's events (a key per event cost a memtable insert and a delete
-  // each): named after the first event, whose messageId is unique.
+  // each), named after the batch's cursor and its first event: two batches in flight never
+  // share a key (a batch of timers alone has the cursor of the one before, but not its events).
   if (pending_emits_.empty()) return {};
-  std::string key = kEmitsPrefix + pending_emits_.front().first, value;
+  std::string key = kEmitsPrefix, value;
+  put_be64(key, last_seq);
+  key += pending_emits_.front().first;
   for (const auto& [mid, json] : pending_emits_) {
     put_be64(value, mid.size());
     value += mid;
@@ -215,7 +218,8 @@ void processor::resubmit_pending_emits() {
     };
     for (std::string mid, json; take(mid) && take(json);) emits.emplace_back(mid, json);
     if (!v.empty())
-      spdlog::error("a staged record of synthesized events is truncated: {}", keys.back());
+      spdlog::error("the staged synthesized events after {} are truncated and cannot be read",
+                    emits.empty() ? std::string("(none)") : emits.back().first);
   }
   if (!emits.empty())
     spdlog::info("appending {} synthesized events left over from the last run", emits.size());
