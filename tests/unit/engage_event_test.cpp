@@ -96,17 +96,24 @@ TEST(EngageEvent, WithoutIdsOrEmailTheirKeysAreLeftOut) {
             nlohmann::json::object());
 }
 
+// One audience: profiles whose plan is "pro".
+std::shared_ptr<const config::config> pros_audience() {
+  auto loaded = config::load_from_string(
+      "sources: {s: {write_keys: [k]}}\n"
+      "audiences: {pros: {name: Pros, where: 'traits.plan = \"pro\"'}}\n",
+      "test.yaml");
+  EXPECT_TRUE(loaded.errors.empty()) << loaded.errors[0].to_string();
+  return loaded.cfg;
+}
+
 // A batch's synthesized events are staged in the processor's commit; when the log refuses them,
 // the next start appends them, once.
 TEST(EngageEvent, StagedEventsTheLogRefusedAreAppendedAtTheNextStart) {
   test_support::temp_dir dir;
   manual_clock clock(1'767'225'600'000);  // 2026-01-01
-  auto loaded = config::load_from_string(
-      "sources: {s: {write_keys: [k]}}\n"
-      "audiences: {pros: {name: Pros, where: 'traits.plan = \"pro\"'}}\n",
-      "test.yaml");
-  ASSERT_TRUE(loaded.cfg) << loaded.errors[0].to_string();
-  config::holder holder(loaded.cfg);
+  auto cfg = pros_audience();
+  ASSERT_TRUE(cfg);
+  config::holder holder(cfg);
   auto open = [&](bool full) {
     eventlog::options o;
     o.path = dir.str();
@@ -174,12 +181,9 @@ struct recording_stage : processor::stage {
 TEST(EngageEvent, StagesSeeSynthesizedEventsWithTheProfileTheyNowBelongTo) {
   test_support::temp_dir dir;
   manual_clock clock(1'767'225'600'000);
-  auto loaded = config::load_from_string(
-      "sources: {s: {write_keys: [k]}}\n"
-      "audiences: {pros: {name: Pros, where: 'traits.plan = \"pro\"'}}\n",
-      "test.yaml");
-  ASSERT_TRUE(loaded.cfg) << loaded.errors[0].to_string();
-  config::holder holder(loaded.cfg);
+  auto cfg = pros_audience();
+  ASSERT_TRUE(cfg);
+  config::holder holder(cfg);
   auto log = test_support::open_test_log(dir, clock);
   ASSERT_TRUE(log);
   recording_stage stage;
