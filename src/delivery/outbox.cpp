@@ -11,28 +11,6 @@ namespace {
 constexpr char kVersion = 1;
 constexpr std::size_t kFixed = 1 + 8 + 8 + 4 + 4;
 
-void put_be32(std::string& out, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
-}
-
-std::uint32_t get_be32(std::string_view s) {
-  return static_cast<std::uint32_t>(get_be64(s.substr(0, 4)));
-}
-
-void put_string(std::string& out, std::string_view s) {
-  put_be32(out, static_cast<std::uint32_t>(s.size()));
-  out.append(s);
-}
-
-bool get_string(std::string_view& in, std::string& out) {
-  if (in.size() < 4) return false;
-  std::uint32_t n = get_be32(in);
-  if (in.size() - 4 < n) return false;
-  out.assign(in.substr(4, n));
-  in.remove_prefix(4 + n);
-  return true;
-}
-
 }  // namespace
 
 std::string outbox_prefix(std::string_view destination) {

@@ -157,10 +157,8 @@ std::string processor::stage_emits(rocksdb::WriteBatch& b, std::uint64_t last_se
   put_be64(key, last_seq);
   key += pending_emits_.front().first;
   for (const auto& [mid, json] : pending_emits_) {
-    put_be64(value, mid.size());
-    value += mid;
-    put_be64(value, json.size());
-    value += json;
+    put_string(value, mid);
+    put_string(value, json);
   }
   b.Put(s_.meta, key, value);
   return key;
@@ -208,15 +206,8 @@ void processor::resubmit_pending_emits() {
   for (it->Seek(kEmitsPrefix); it->Valid() && it->key().starts_with(kEmitsPrefix); it->Next()) {
     keys.push_back(it->key().ToString());
     std::string_view v = it->value().ToStringView();
-    auto take = [&v](std::string& out) {
-      if (v.size() < 8) return false;
-      std::uint64_t n = get_be64(v);
-      if (v.size() - 8 < n) return false;
-      out.assign(v.substr(8, n));
-      v.remove_prefix(8 + n);
-      return true;
-    };
-    for (std::string mid, json; take(mid) && take(json);) emits.emplace_back(mid, json);
+    for (std::string mid, json; get_string(v, mid) && get_string(v, json);)
+      emits.emplace_back(mid, json);
     if (!v.empty())
       spdlog::error("the staged synthesized events after {} are truncated and cannot be read",
                     emits.empty() ? std::string("(none)") : emits.back().first);

@@ -18,6 +18,29 @@ inline std::uint64_t get_be64(std::string_view s) {
   return v;
 }
 
+//! 4-byte big-endian.
+inline void put_be32(std::string& out, std::uint32_t v) {
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
+}
+inline std::uint32_t get_be32(std::string_view s) {
+  return static_cast<std::uint32_t>(get_be64(s.substr(0, 4)));
+}
+
+//! Appends s after its length (4 bytes big-endian).
+inline void put_string(std::string& out, std::string_view s) {
+  put_be32(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+//! Takes a string written by put_string from the front of `in`; false if `in` is too short.
+inline bool get_string(std::string_view& in, std::string& out) {
+  if (in.size() < 4) return false;
+  std::uint32_t n = get_be32(in);
+  if (in.size() - 4 < n) return false;
+  out.assign(in.substr(4, n));
+  in.remove_prefix(4 + n);
+  return true;
+}
+
 //! Appends s as a JSON string literal: UTF-8 kept as is, quotes, backslashes and control
 //! characters escaped.
 void append_json_string(std::string& out, std::string_view s);
