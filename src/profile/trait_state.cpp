@@ -4,7 +4,8 @@
 
 namespace tributary::profile {
 
-void trait_partial::merge(const trait_partial& o) {
+bool trait_partial::merge(const trait_partial& o) {
+  bool changed = o.count != 0 || o.numbers != 0 || !o.frequency.empty();
   count += o.count;
   sum += o.sum;
   if (o.numbers > 0) {
@@ -13,15 +14,18 @@ void trait_partial::merge(const trait_partial& o) {
   }
   numbers += o.numbers;
   for (const auto& [v, n] : o.frequency) frequency[v] += n;
-  distinct.insert(o.distinct.begin(), o.distinct.end());
+  for (const auto& v : o.distinct) changed |= distinct.insert(v).second;
   if (o.first_at && (!first_at || *o.first_at < *first_at)) {
     first_at = o.first_at;
     first_value = o.first_value;
+    changed = true;
   }
   if (o.last_at && (!last_at || *o.last_at > *last_at)) {
     last_at = o.last_at;
     last_value = o.last_value;
+    changed = true;
   }
+  return changed;
 }
 
 void trait_state::merge(const trait_state& o) {

@@ -60,12 +60,24 @@ bool live(const computed_trait& d, millis bucket_start, millis now) {
   return d.window <= 0 || bucket_start + bucket_width(d.window) > now - d.window;
 }
 
-// Everything the live buckets add up to at `now`.
-trait_partial live_total(const computed_trait& d, const trait_state& st, millis now) {
-  trait_partial total;
-  for (const auto& [start, p] : st.buckets)
-    if (live(d, start, now)) total.merge(p);
-  return total;
+// Everything the live buckets add up to at `now`: the one live bucket itself when there is only
+// one, else their sum, made in `scratch` (which must be empty).
+const trait_partial& live_total(const computed_trait& d, const trait_state& st, millis now,
+                                trait_partial& scratch) {
+  const trait_partial* total = nullptr;
+  for (const auto& [start, p] : st.buckets) {
+    if (!live(d, start, now)) continue;
+    if (!total) {
+      total = &p;
+      continue;
+    }
+    if (total != &scratch) {
+      scratch = *total;
+      total = &scratch;
+    }
+    scratch.merge(p);
+  }
+  return total ? *total : scratch;
 }
 
 nlohmann::json number_json(double v) {
@@ -163,19 +175,20 @@ bool observe(const computed_trait& d, trait_state& st, const nlohmann::json& ev,
     case trait_type::score:
       one.distinct.insert(std::string(event_name(ev)));
       break;
-    case trait_type::first:
+    case trait_type::first:  // only the side the value is read from is kept
+      if (v.is_null()) return false;
+      one.first_at = std::pair{ts, seq};
+      one.first_value = std::move(v);
+      break;
     case trait_type::last:
       if (v.is_null()) return false;
-      one.first_at = one.last_at = std::pair{ts, seq};
-      one.first_value = one.last_value = v;
+      one.last_at = std::pair{ts, seq};
+      one.last_value = std::move(v);
       break;
     case trait_type::days_since:
       return false;
   }
-  auto& bucket = st.buckets[b];
-  trait_partial before = bucket;
-  bucket.merge(one);
-  return !(bucket == before);
+  return st.buckets[b].merge(one);
 }
 
 void expire(const computed_trait& d, trait_state& st, millis now) {
@@ -191,7 +204,8 @@ nlohmann::json value(const computed_trait& d, const trait_state& st, const profi
     if (!t) return nullptr;
     return floor_div(now - *t, kDay);
   }
-  trait_partial total = live_total(d, st, now);
+  trait_partial scratch;
+  const trait_partial& total = live_total(d, st, now, scratch);
   switch (d.type) {
     case trait_type::event_count:
       return total.count;
@@ -273,12 +287,17 @@ std::vector<change> refresh(const std::vector<computed_trait>& defs, profile::pr
     }
     nlohmann::json v = value(d, *st, p, now);
     auto cur = p.computed.find(d.key);
-    nlohmann::json before = cur == p.computed.end() ? nlohmann::json() : cur->second.value;
-    if (v == before) continue;
-    if (v.is_null())
-      p.computed.erase(d.key);
-    else
-      p.computed[d.key] = {v, now, "computed"};
+    if (cur == p.computed.end() ? v.is_null() : v == cur->second.value) continue;
+    nlohmann::json before;
+    if (cur == p.computed.end()) {
+      p.computed.emplace(d.key, profile::trait_value{v, now, "computed"});
+    } else {
+      before = std::move(cur->second.value);
+      if (v.is_null())
+        p.computed.erase(cur);
+      else
+        cur->second = {v, now, "computed"};
+    }
     out.push_back({d.key, std::move(before), std::move(v)});
   }
   return out;

@@ -26,7 +26,8 @@ struct trait_partial {
   std::optional<std::pair<millis, std::uint64_t>> first_at, last_at;
   nlohmann::json first_value, last_value;
 
-  void merge(const trait_partial& other);
+  //! Adds `other` in; true if this partial changed.
+  bool merge(const trait_partial& other);
   bool operator==(const trait_partial&) const = default;
 };
 
