@@ -116,8 +116,7 @@ decision decide(const config::destination& d, const processor::event_context& ct
     for (const auto& t : d.require_traits)
       if (!has_trait(*ctx.profile, t)) return {false, "the profile has no trait '" + t + "'"};
     if (progs.profile_where) {
-      auto traits = processor::profile_view::traits_of(*ctx.profile);
-      processor::profile_view view(*ctx.profile, progs.profile_where_terms, cfg, traits, ctx.now);
+      processor::profile_view view(*ctx.profile, progs.profile_where_terms, cfg, ctx.now);
       if (!expr::matches(*progs.profile_where, view)) return {false, "profile_where is false"};
     }
   }

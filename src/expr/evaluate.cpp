@@ -9,8 +9,11 @@ namespace tributary::expr {
 template <class Json>
 value evaluator<Json>::eval_profile(const detail::node& n) const {
   switch (n.code) {
-    case op::traits:
-      return lookup(profile_->traits(), code_.strings.data() + n.a, n.b);
+    case op::traits: {
+      if (n.b == 0) return lookup(profile_->traits(), code_.strings.data() + n.a, 0);
+      const nlohmann::json* t = profile_->trait(code_.strings[n.a]);
+      return t ? lookup(*t, code_.strings.data() + n.a + 1, n.b - 1) : value::null();
+    }
     case op::audience:
       return value::boolean(profile_->in_audience(code_.strings[n.a]));
     case op::user_id: {

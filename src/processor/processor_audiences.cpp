@@ -60,10 +60,9 @@ std::optional<millis> processor::evaluate_audiences(pf::profile& p, const config
     }
   }
   if (cfg.audiences.empty()) return std::nullopt;
-  nlohmann::json traits = profile_view::traits_of(p);
   std::optional<millis> due;
   for (const auto& a : cfg.audiences) {
-    profile_view view(p, a.term_traits, cfg, traits, now_);
+    profile_view view(p, a.term_traits, cfg, now_);
     bool member = expr::matches(*a.program, view);
     bool was = p.audiences.count(a.key) > 0;
     if (member != was) {

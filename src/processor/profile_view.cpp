@@ -13,6 +13,18 @@ nlohmann::json profile_view::traits_of(const profile::profile& p) {
   return traits;
 }
 
+const nlohmann::json& profile_view::traits() const {
+  if (!traits_) traits_ = traits_of(p_);
+  return *traits_;
+}
+
+const nlohmann::json* profile_view::trait(const std::string& key) const {
+  if (!key.starts_with("__"))
+    if (auto c = p_.computed.find(key); c != p_.computed.end()) return &c->second.value;
+  auto t = p_.traits.find(key);
+  return t == p_.traits.end() ? nullptr : &t->second.value;
+}
+
 bool profile_view::in_audience(std::string_view key) const {
   return p_.audiences.count(std::string(key)) > 0;
 }

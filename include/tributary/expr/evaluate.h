@@ -22,6 +22,13 @@ class profile_view {
   virtual ~profile_view() = default;
   //! Merged traits, computed traits included, as an object (anything else reads as no traits).
   virtual const nlohmann::json& traits() const = 0;
+  //! The trait `key` of traits(), or null if absent. Override to read one without building all.
+  virtual const nlohmann::json* trait(const std::string& key) const {
+    const nlohmann::json& all = traits();
+    if (!all.is_object()) return nullptr;
+    auto it = all.find(key);
+    return it == all.end() ? nullptr : &*it;
+  }
   virtual bool in_audience(std::string_view key) const = 0;
   //! The user id, or "" when the profile has none (then `user_id` is null).
   virtual std::string_view user_id() const = 0;
