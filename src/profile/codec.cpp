@@ -1,7 +1,10 @@
 // The binary form of a profile record: a version byte, then every field in a fixed order.
 // Integers are LEB128 varints (signed ones zigzag-encoded), strings and nested JSON values are
-// length-prefixed, doubles are 8 raw bytes. Records written before this format are JSON and are
-// still read.
+// length-prefixed, doubles are 8 raw bytes. Version 2 writes trait-state fingerprints of 16 hex
+// digits as their 8 bytes and leaves out the source of computed traits and audiences (always
+// "computed" and "audience": an empty source there reads back as that). Version 1 records and,
+// before them, JSON ones are still read.
+#include <algorithm>
 #include <cstring>
 
 #include "tributary/profile/profile.h"
@@ -9,7 +12,16 @@
 namespace tributary::profile {
 namespace {
 
-constexpr char kVersion = '\x01';
+constexpr char kVersion1 = '\x01';
+constexpr char kVersion = '\x02';
+constexpr const char* kComputedSource = "computed";
+constexpr const char* kAudienceSource = "audience";
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
 
 class writer {
  public:
@@ -31,6 +43,18 @@ class writer {
   }
   void s(std::string_view v) {
     u(v.size());
+    out_.append(v);
+  }
+  //! 0 and 8 bytes for 16 lowercase hex digits, else the length plus one and the text.
+  void fingerprint(std::string_view v) {
+    if (v.size() == 16 &&
+        std::all_of(v.begin(), v.end(), [](char c) { return hex_digit(c) >= 0; })) {
+      out_.push_back(0);
+      for (std::size_t i = 0; i < 16; i += 2)
+        out_.push_back(static_cast<char>(hex_digit(v[i]) << 4 | hex_digit(v[i + 1])));
+      return;
+    }
+    u(v.size() + 1);
     out_.append(v);
   }
   void json(const nlohmann::json& v) {
@@ -68,7 +92,9 @@ class writer {
 
 class reader {
  public:
-  explicit reader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  reader(std::string_view in, char version)
+      : p_(in.data()), end_(in.data() + in.size()), version_(version) {}
+  char version() const { return version_; }
   bool ok() const { return ok_; }
   bool done() const { return p_ == end_; }
   std::uint64_t u() {
@@ -100,6 +126,24 @@ class reader {
     return v;
   }
   std::string s() { return std::string(sv()); }
+  std::string fingerprint() {
+    if (version_ == kVersion1) return s();
+    std::uint64_t n = u();
+    if (n > 0) {
+      if (!ok_ || static_cast<std::uint64_t>(end_ - p_) < n - 1) return fail(), std::string();
+      std::string v(p_, n - 1);
+      p_ += n - 1;
+      return v;
+    }
+    if (end_ - p_ < 8) return fail(), std::string();
+    static const char kHex[] = "0123456789abcdef";
+    std::string v(16, '0');
+    for (int i = 0; i < 8; ++i) {
+      auto b = static_cast<unsigned char>(*p_++);
+      v[2 * i] = kHex[b >> 4], v[2 * i + 1] = kHex[b & 15];
+    }
+    return v;
+  }
   //! A count of items that each take at least one byte: bounded by what is left.
   std::size_t n() {
     std::uint64_t c = u();
@@ -142,20 +186,26 @@ class reader {
   }
   const char* p_;
   const char* end_;
+  char version_;
   bool ok_ = true;
 };
 
-void put_traits(writer& w, const std::map<std::string, trait_value>& traits) {
+// `implied`: a source all these traits have, left out (version 2); null to write every source.
+void put_traits(writer& w, const std::map<std::string, trait_value>& traits,
+                const char* implied = nullptr) {
   w.u(traits.size());
   for (const auto& [k, t] : traits) {
     w.s(k);
     w.json(t.value);
     w.i(t.ts);
-    w.s(t.source);
+    if (!implied)
+      w.s(t.source);
+    else
+      w.s(t.source == implied ? std::string_view() : std::string_view(t.source));
   }
 }
 
-std::map<std::string, trait_value> get_traits(reader& r) {
+std::map<std::string, trait_value> get_traits(reader& r, const char* implied = nullptr) {
   std::map<std::string, trait_value> out;
   for (std::size_t n = r.n(); n > 0 && r.ok(); --n) {
     std::string k = r.s();
@@ -163,6 +213,7 @@ std::map<std::string, trait_value> get_traits(reader& r) {
     t.value = r.json();
     t.ts = r.i();
     t.source = r.s();
+    if (implied && t.source.empty() && r.version() != kVersion1) t.source = implied;
     out.emplace_hint(out.end(), std::move(k), std::move(t));
   }
   return out;
@@ -235,11 +286,11 @@ std::string encode(const profile& p) {
   w.s(p.first_message_id), w.s(p.first_source_id), w.s(p.last_message_id), w.s(p.last_source_id);
   w.u(p.merged_from.size());
   for (const auto& m : p.merged_from) w.s(m);
-  put_traits(w, p.computed);
+  put_traits(w, p.computed, kComputedSource);
   w.u(p.trait_states.size());
   for (const auto& [k, st] : p.trait_states) {
     w.s(k);
-    w.s(st.fingerprint);
+    w.fingerprint(st.fingerprint);
     w.u(st.buckets.size());
     for (const auto& [start, part] : st.buckets) {
       w.i(start);
@@ -247,7 +298,7 @@ std::string encode(const profile& p) {
     }
   }
   w.i(p.timer_due);
-  put_traits(w, p.audiences);
+  put_traits(w, p.audiences, kAudienceSource);
   return out;
 }
 
@@ -257,8 +308,8 @@ std::optional<profile> decode(std::string_view data) {
     if (j.is_discarded()) return std::nullopt;
     return from_json(j);
   }
-  if (data.empty() || data.front() != kVersion) return std::nullopt;
-  reader r(data.substr(1));
+  if (data.empty() || (data.front() != kVersion && data.front() != kVersion1)) return std::nullopt;
+  reader r(data.substr(1), data.front());
   profile p;
   p.id = r.s();
   p.merged_into = r.s();
@@ -283,11 +334,11 @@ std::optional<profile> decode(std::string_view data) {
   p.first_message_id = r.s(), p.first_source_id = r.s();
   p.last_message_id = r.s(), p.last_source_id = r.s();
   for (std::size_t n = r.n(); n > 0 && r.ok(); --n) p.merged_from.push_back(r.s());
-  p.computed = get_traits(r);
+  p.computed = get_traits(r, kComputedSource);
   for (std::size_t n = r.n(); n > 0 && r.ok(); --n) {
     std::string k = r.s();
     trait_state st;
-    st.fingerprint = r.s();
+    st.fingerprint = r.fingerprint();
     for (std::size_t b = r.n(); b > 0 && r.ok(); --b) {
       millis start = r.i();
       st.buckets.emplace_hint(st.buckets.end(), start, get_partial(r));
@@ -295,7 +346,7 @@ std::optional<profile> decode(std::string_view data) {
     p.trait_states.emplace_hint(p.trait_states.end(), std::move(k), std::move(st));
   }
   p.timer_due = r.i();
-  p.audiences = get_traits(r);
+  p.audiences = get_traits(r, kAudienceSource);
   if (!r.ok() || !r.done()) return std::nullopt;
   return p;
 }

@@ -26,6 +26,7 @@ profile rich() {
   p.last_message_id = "m-9", p.last_source_id = "backend";
   p.merged_from = {"use_aaaaaaaaaaaaaaaa", "use_bbbbbbbbbbbbbbbb"};
   p.computed["activation_score"] = {2, 13, "computed"};
+  p.computed["odd_source"] = {3, 13, "elsewhere"};  // not the implied source: kept as written
   trait_state st;
   st.fingerprint = "0123456789abcdef";
   trait_partial part;
@@ -79,11 +80,45 @@ TEST(ProfileCodec, RefusesDamagedRecords) {
   std::string bytes = encode(rich());
   EXPECT_FALSE(decode("").has_value());
   EXPECT_FALSE(decode("{not json").has_value());
-  EXPECT_FALSE(decode(std::string("\x02", 1) + bytes.substr(1)).has_value()) << "unknown version";
+  EXPECT_FALSE(decode(std::string("\x03", 1) + bytes.substr(1)).has_value()) << "unknown version";
   EXPECT_FALSE(decode(bytes + "x").has_value()) << "trailing bytes";
   // Every truncation is refused (none reads past the end: ASan would tell).
   for (std::size_t n = 1; n < bytes.size(); ++n)
     EXPECT_FALSE(decode(std::string_view(bytes).substr(0, n)).has_value()) << "length " << n;
+}
+
+TEST(ProfileCodec, ReadsVersionOneRecords) {
+  // Written by the version 1 encoder (sources and fingerprints in full).
+  const std::string v1(
+      "\x01\x14use_0123456789abcdef\x00\x80\xa0\xab\xfe\xf9\x62\xc0\xba\xb7\xfe\xf9\x62\x01"
+      "\x07user_id\x03u-1\x04none\x03web\x80\xa0\xab\xfe\xf9\x62\x03m-1\x01\x04plan\x06"
+      "\x05trial\x0a\x03web\x00\x00\x00\x00\x00\x00\x01\x10"
+      "activation_score\x03\x04\x1a"
+      "\x08"
+      "computed\x01\x10last_active_date\x10"
+      "0123456789abcdef\x01\x00\x08\x00\x00\x00\x00\x01\xc8\x01\x07\x06\x18"
+      "2023-11-14T22:13:20.000Z\x00\x01\x0fstuck_at_step_1\x02\x1c\x08"
+      "audience",
+      222);
+  auto p = decode(v1);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->id, "use_0123456789abcdef");
+  EXPECT_EQ(p->ids.at(0).value, "u-1");
+  EXPECT_EQ(p->traits.at("plan").value, "trial");
+  EXPECT_EQ(p->traits.at("plan").source, "web");
+  EXPECT_EQ(p->computed.at("activation_score").value, 2);
+  EXPECT_EQ(p->computed.at("activation_score").source, "computed");
+  const trait_state& st = p->trait_states.at("last_active_date");
+  EXPECT_EQ(st.fingerprint, "0123456789abcdef");
+  EXPECT_EQ(st.buckets.at(0).count, 4);
+  EXPECT_EQ(st.buckets.at(0).last_value, "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(p->audiences.at("stuck_at_step_1").source, "audience");
+  // Written again in the current version: the same profile, in fewer bytes.
+  std::string v2 = encode(*p);
+  EXPECT_LT(v2.size(), v1.size());
+  auto again = decode(v2);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(to_json(*again), to_json(*p));
 }
 
 TEST(ProfileCodec, IsSmallerThanJson) {
