@@ -360,7 +360,10 @@ bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   if (!flush()) return false;
   for (auto* st : stages_) st->sealed();
   inflight_batch next;
-  next.batch = std::exchange(batch_, std::make_unique<rocksdb::WriteBatch>());
+  // The next batch reuses the one written before, cleared: its buffer keeps its capacity, so
+  // building a batch does not grow (copy, page-fault) a fresh buffer every time.
+  next.batch = std::exchange(
+      batch_, spare_batch_ ? std::move(spare_batch_) : std::make_unique<rocksdb::WriteBatch>());
   next.last_seq = last_seq;
   next.dirty = std::exchange(dirty_, {});
   next.ids = std::exchange(id_overlay_, {});
@@ -417,6 +420,8 @@ bool processor::flush() {
   }
   inflight_batch done = std::move(*inflight_);
   inflight_.reset();
+  done.batch->Clear();
+  spare_batch_ = std::move(done.batch);
   if (!st.ok()) {
     stats_.commit_errors.fetch_add(1);
     spdlog::error("processor commit failed: {}", st.ToString());

@@ -156,10 +156,11 @@ class processor {
   std::unordered_map<std::string, int> wanted_traits_;
   static constexpr int kAsIdentify = 1, kAsTrack = 2;
   std::string wanted_for_;  //!< fingerprint of the config wanted_traits_ was built from
-  std::unique_ptr<rocksdb::WriteBatch> batch_;     //!< stage rows since the last commit
-  std::unordered_set<std::string> timer_deletes_;  //!< timer keys this batch deletes
-  std::uint64_t read_pos_ = 0;                     //!< the last event read (committed or not)
-  bool timer_backlog_ = false;                     //!< the last batch ran a full step of due timers
+  std::unique_ptr<rocksdb::WriteBatch> batch_;        //!< stage rows since the last commit
+  std::unique_ptr<rocksdb::WriteBatch> spare_batch_;  //!< written and cleared, to be reused
+  std::unordered_set<std::string> timer_deletes_;     //!< timer keys this batch deletes
+  std::uint64_t read_pos_ = 0;                        //!< the last event read (committed or not)
+  bool timer_backlog_ = false;  //!< the last batch ran a full step of due timers
 
   //! The batch being written by writer_: what it holds that later batches must still see.
   struct inflight_batch {
