@@ -45,10 +45,10 @@ sink::sink(asio::io_context& io, const eventlog::event_log::state_handles& s, ou
       limits_(limits),
       prefix_(outbox_prefix(dest_->name)),
       upper_(dest_->name + '\x01'),
+      writer_(writer),
       retry_timer_(io),
       batch_timer_(io),
       rate_timer_(io),
-      writer_(writer),
       rng_(std::random_device{}()) {
   make_tls();
 }
