@@ -341,9 +341,12 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
 
 bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   rocksdb::WriteBatch& b = *batch_;
-  for (const auto& pid : dirty_)
-    if (auto it = cache_.find(pid); it != cache_.end())
-      b.Put(s_.profiles, pid, pf::encode(it->second));
+  for (const auto& pid : dirty_) {
+    auto it = cache_.find(pid);
+    if (it == cache_.end()) continue;
+    pf::encode(it->second, encoded_);
+    b.Put(s_.profiles, pid, encoded_);
+  }
   for (const auto& [k, v] : id_overlay_) {
     b.Put(s_.ids, k, v);
     id_cache_[k] = v;

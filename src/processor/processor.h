@@ -158,6 +158,7 @@ class processor {
   std::string wanted_for_;  //!< fingerprint of the config wanted_traits_ was built from
   std::unique_ptr<rocksdb::WriteBatch> batch_;        //!< stage rows since the last commit
   std::unique_ptr<rocksdb::WriteBatch> spare_batch_;  //!< written and cleared, to be reused
+  std::string encoded_;                               //!< commit's buffer for profile records
   std::unordered_set<std::string> timer_deletes_;     //!< timer keys this batch deletes
   std::uint64_t read_pos_ = 0;                        //!< the last event read (committed or not)
   bool timer_backlog_ = false;  //!< the last batch ran a full step of due timers

@@ -263,11 +263,17 @@ trait_partial get_partial(reader& r) {
 std::string encode(const profile& p) {
   std::string out;
   out.reserve(256);
+  encode(p, out);
+  return out;
+}
+
+void encode(const profile& p, std::string& out) {
+  out.clear();
   out.push_back(kVersion);
   writer w(out);
   w.s(p.id);
   w.s(p.merged_into);
-  if (!p.merged_into.empty()) return out;
+  if (!p.merged_into.empty()) return;
   w.i(p.created_at);
   w.i(p.updated_at);
   w.u(p.ids.size());
@@ -299,7 +305,6 @@ std::string encode(const profile& p) {
   }
   w.i(p.timer_due);
   put_traits(w, p.audiences, kAudienceSource);
-  return out;
 }
 
 std::optional<profile> decode(std::string_view data) {

@@ -69,6 +69,8 @@ profile from_json(const nlohmann::json& j);
 //! The stored form (codec.cpp): compact binary. decode() also reads records stored as JSON;
 //! nullopt when the bytes are not a valid record.
 std::string encode(const profile& p);
+//! The same into `out` (cleared first): a buffer reused across calls keeps its capacity.
+void encode(const profile& p, std::string& out);
 std::optional<profile> decode(std::string_view data);
 
 }  // namespace tributary::profile
