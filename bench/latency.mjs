@@ -15,7 +15,9 @@
 // The first two are found by polling, one request at a time with a pause of --poll-gap ms (default
 // 1; a timer of 1 ms takes about 1-1.5 ms in Node) between requests, so each carries up to one
 // pause plus one round trip of overshoot: the baseline line (GET /healthz round trips measured in
-// the same run, under the same load) shows the round trip. Prints a markdown table.
+// the same run, under the same load) shows the round trip. After the probes, while the load still
+// runs, openloop reads the last probe's traits and /healthz at a fixed rate for a few seconds,
+// each timed from its scheduled send (the Profile API latency under load). Prints a markdown table.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -36,6 +38,27 @@ const KEY = 'wk_latency_bench';
 if (!BIN || !OPENLOOP) {
   console.error('usage: node bench/latency.mjs --bin TRIBUTARY --openloop OPENLOOP [--rates R,..] [--probes N]');
   process.exit(2);
+}
+
+const READ_RATE = 200; // requests/s of each open-loop reader
+const READ_SECONDS = 6;
+
+// Runs `openloop load --method GET` against one path and returns its quantiles in ms.
+function openloopGet(port, urlPath, auth) {
+  return new Promise((resolve, reject) => {
+    const argv = ['load', '--method', 'GET', '--port', String(port), '--rate', String(READ_RATE),
+      '--duration', String(READ_SECONDS), '--warmup', '1', '--connections', '2', '--path', urlPath, '--tag', 'reads'];
+    if (auth) argv.push('--auth', auth);
+    const p = spawn(OPENLOOP, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (c) => (out += c));
+    p.on('error', reject);
+    p.on('exit', (code) => {
+      const v = (k) => Number(new RegExp(`${k}=([\\d.]+)`).exec(out)?.[1]);
+      if (code !== 0 || v('non200') > 0 || v('errors') > 0) return reject(new Error(`openloop reads failed: ${out}`));
+      resolve({ n: v('measured_requests'), p50: v('p50_us') / 1000, p90: v('p90_us') / 1000, p99: v('p99_us') / 1000, max: v('max_us') / 1000 });
+    });
+  });
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -114,7 +137,8 @@ async function main() {
   try {
     for (const rate of RATES) {
       // Long enough for every probe (each takes its latency plus 5-15 ms); the load then runs out.
-      const loadSeconds = Math.ceil(5 + PROBES * 0.06);
+      // Then READ_SECONDS of open-loop reads (below) while the load still runs.
+      const loadSeconds = Math.ceil(5 + PROBES * 0.06) + READ_SECONDS + 3;
       const loadEnd = performance.now() + loadSeconds * 1000;
       let unloaded = 0;
       const load = spawn(OPENLOOP, [
@@ -175,11 +199,20 @@ async function main() {
         }
         await sleep(5 + Math.random() * 10);
       }
+      // Profile API reads at a fixed rate, each timed from its scheduled send (openloop --method
+      // GET, C++: none of Node's timer jitter), next to /healthz read the same way, concurrently.
+      const lastUser = `probe-${rate}-${PROBES - 1}-${process.pid}`;
+      const readsUntil = performance.now() + (READ_SECONDS + 1) * 1000;
+      const [profileReads, healthReads] = await Promise.all([
+        [admin, `/v1/spaces/default/collections/users/profiles/user_id:${lastUser}/traits`, `Bearer ${TOKEN}`],
+        [api, '/healthz', ''],
+      ].map(([port, urlPath, auth]) => openloopGet(port, urlPath, auth)));
+      if (readsUntil > loadEnd) console.error(`warning: the reads at ${rate}/s outlasted the load`);
       await new Promise((r) => (load.exitCode !== null ? r() : load.on('exit', r)));
       if (unloaded) console.error(`warning: ${unloaded} probes at ${rate}/s ran after the load ended`);
       const achieved = /achieved_rate=([\d.]+)/.exec(loadOut)?.[1];
       rows.push({ rate, achieved: achieved ? Number(achieved) * 100 : NaN, unloaded, base: quantiles(base), ack: quantiles(ack),
-        trait: quantiles(trait), traitRtt: quantiles(traitRtt), aud: quantiles(aud), hook: quantiles(hook), missing, loadOut: loadOut.trim() });
+        trait: quantiles(trait), traitRtt: quantiles(traitRtt), profileReads, healthReads, aud: quantiles(aud), hook: quantiles(hook), missing, loadOut: loadOut.trim() });
     }
   } finally {
     server.kill('SIGTERM');
@@ -195,6 +228,8 @@ async function main() {
     for (const [name, q] of [
       ['baseline: GET /healthz round trip', r.base], ['probe POST /v1/track → 200', r.ack],
       ['Profile API GET .../traits round trip (every poll; 404 until the profile exists)', r.traitRtt],
+      [`Profile API GET .../traits, open loop at ${READ_RATE}/s (openloop)`, r.profileReads],
+      [`baseline: GET /healthz, open loop at ${READ_RATE}/s (openloop, at the same time)`, r.healthReads],
       ['200 → computed trait in Profile API', r.trait], ['200 → Audience Entered in the log', r.aud],
       ['200 → webhook sink received it', r.hook],
     ])

@@ -1,7 +1,7 @@
 // Open-loop HTTP load generator for the latency scenario of bench/run.sh, and an fsync probe.
 //
 //   openloop load --port P --rate R --duration S [--connections C] [--warmup S] [--path /v1/track]
-//                 [--auth "Basic ..."] [--tag RUN] [--batch N]
+//                 [--auth "Basic ..."] [--tag RUN] [--batch N] [--method GET|POST]
 //   openloop fsync DIR [COUNT] [BYTES]
 //
 // load: request i is *scheduled* at t0 + i/R, whatever happened before (open loop, like wrk2).
@@ -9,7 +9,8 @@
 // measured from the scheduled time to the end of the response, so a server stall is charged to
 // every request that should have been sent during it (no coordinated omission). The latency from
 // the actual send is reported too. Every message has a distinct messageId and userId; with --batch
-// N a request carries N of them in {"batch":[...]} (the rate stays in requests per second). Prints
+// N a request carries N of them in {"batch":[...]} (the rate stays in requests per second). With
+// --method GET every request is the same GET of --path (e.g. a Profile API read). Prints
 // one line: "OPENLOOP key=value ...". Only 127.0.0.1 is used.
 //
 // fsync: appends BYTES (default 4096) to a file and fdatasync()s it COUNT times (default 300), as
@@ -60,7 +61,8 @@ struct options {
   std::string path = "/v1/track";
   std::string auth;
   std::string tag = "ol";
-  int batch = 0;  // > 0: send {"batch":[...]} with this many messages per request
+  int batch = 0;     // > 0: send {"batch":[...]} with this many messages per request
+  bool get = false;  // --method GET: the same request for --path every time, without a body
 };
 
 std::uint64_t pct(std::vector<std::uint32_t>& v, double p) {
@@ -130,6 +132,11 @@ int run_load(const options& o) {
            id + "\"" + (o.batch > 0 ? ",\"type\":\"track\"}" : "}");
   };
   auto make_request = [&]() {
+    if (o.get) {
+      std::string r = "GET " + o.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+      if (!o.auth.empty()) r += "Authorization: " + o.auth + "\r\n";
+      return r + "\r\n";
+    }
     std::string body;
     if (o.batch <= 0) {
       body = make_message();
@@ -154,7 +161,8 @@ int run_load(const options& o) {
   std::vector<std::uint32_t> lat_sched, lat_sent;
   lat_sched.reserve(static_cast<size_t>(o.rate * o.duration) + 16);
   lat_sent.reserve(lat_sched.capacity());
-  std::uint64_t scheduled = 0, completed = 0, ok = 0, non200 = 0, errors = 0, max_backlog = 0;
+  std::uint64_t scheduled = 0, completed = 0, ok = 0, non200 = 0, errors = 0, max_backlog = 0,
+                idle_closed = 0;
 
   auto flush = [&](int i) -> bool {
     conn& c = conns[i];
@@ -239,9 +247,10 @@ int run_load(const options& o) {
           continue;
         }
         if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-          // Connection lost: count it (and its request, if one was out), reconnect.
-          ++errors;
+          // Connection lost: an error if a request was out on it; an idle one closed by the
+          // server (its keep-alive timeout) is only counted. Either way, reconnect.
           bool was_busy = c.busy;
+          ++(was_busy ? errors : idle_closed);
           epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
           close(c.fd);
           c = conn{};
@@ -279,12 +288,13 @@ int run_load(const options& o) {
   std::printf(
       "OPENLOOP target_rate=%.0f measured_requests=%zu achieved_rate=%.1f scheduled=%llu "
       "completed=%llu ok=%llu "
-      "non200=%llu errors=%llu max_backlog=%llu p50_us=%llu p90_us=%llu p99_us=%llu p999_us=%llu "
+      "non200=%llu errors=%llu idle_closed=%llu max_backlog=%llu p50_us=%llu p90_us=%llu "
+      "p99_us=%llu p999_us=%llu "
       "max_us=%llu "
       "sent_p50_us=%llu sent_p99_us=%llu\n",
       o.rate, lat_sched.size(), lat_sched.size() / o.duration, (unsigned long long)scheduled,
       (unsigned long long)completed, (unsigned long long)ok, (unsigned long long)non200,
-      (unsigned long long)errors, (unsigned long long)max_backlog,
+      (unsigned long long)errors, (unsigned long long)idle_closed, (unsigned long long)max_backlog,
       (unsigned long long)pct(lat_sched, 50), (unsigned long long)pct(lat_sched, 90),
       (unsigned long long)pct(lat_sched, 99), (unsigned long long)pct(lat_sched, 99.9),
       (unsigned long long)(lat_sched.empty() ? 0 : lat_sched.back()),
@@ -333,7 +343,8 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage: openloop load --port P --rate R --duration S [--connections C] [--warmup S] "
-        "[--path P] [--auth A] [--tag T] [--batch N]\n       openloop fsync DIR [COUNT] [BYTES]\n");
+        "[--path P] [--auth A] [--tag T] [--batch N] [--method GET|POST]\n       openloop fsync "
+        "DIR [COUNT] [BYTES]\n");
     return 2;
   }
   options o;
@@ -357,6 +368,8 @@ int main(int argc, char** argv) {
       o.tag = v;
     else if (k == "--batch")
       o.batch = std::atoi(v.c_str());
+    else if (k == "--method" && (v == "GET" || v == "POST"))
+      o.get = v == "GET";
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
