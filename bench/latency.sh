@@ -6,7 +6,9 @@
 #   - the computed trait they change is visible in the Profile API      target p99 <= 5 ms at 10k/s
 #   - the audience they enter has its `Audience Entered` in the log      target p99 <= 5 ms at 10k/s
 #   - a webhook destination has received them                            target p99 <= 10 ms at 5k/s
-# next to a GET /healthz round trip measured in the same run (the polling resolution). Details in
+# next to a GET /healthz round trip measured in the same run (the polling resolution). Then, still
+# under the load, openloop reads the Profile API's traits and /healthz at a fixed rate, each read
+# timed from its scheduled send                                          target p99 <= 2 ms. Details in
 # bench/latency.mjs; results in docs/performance.md.
 #
 # Environment: BENCH_RATES (events/s, default 5000,10000), BENCH_PROBES (per rate, default 300),
