@@ -3,7 +3,7 @@
 #   scripts/install-deps.sh          build + runtime
 #   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the SDK tests,
 #                                    prometheus + promtool for the scrape test, openssl for TLS)
-#   scripts/install-deps.sh --bench  also what the benchmarks need (wrk, nginx)
+#   scripts/install-deps.sh --bench  also what the benchmarks need (wrk, nginx, GNU time)
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config ca-certificates curl
   libboost1.81-dev libsimdjson-dev librocksdb-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
@@ -11,7 +11,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config ca-certificates cu
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(python3 prometheus openssl) ; command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm) ;;
-    --bench) packages+=(wrk nginx-light) ;;
+    --bench) packages+=(wrk nginx-light time) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
