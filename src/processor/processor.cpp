@@ -423,8 +423,11 @@ bool processor::flush() {
   }
   inflight_batch done = std::move(*inflight_);
   inflight_.reset();
-  done.batch->Clear();
-  spare_batch_ = std::move(done.batch);
+  // Kept for reuse unless it grew large (a long backlog batch): its buffer would stay that size.
+  if (done.batch->GetDataSize() <= kSpareBatchBytes) {
+    done.batch->Clear();
+    spare_batch_ = std::move(done.batch);
+  }
   if (!st.ok()) {
     stats_.commit_errors.fetch_add(1);
     spdlog::error("processor commit failed: {}", st.ToString());

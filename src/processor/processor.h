@@ -85,6 +85,8 @@ class processor {
   static constexpr std::chrono::microseconds kBacklogBatchTime{10000};
   static constexpr std::uint64_t kBacklog = 5000;
   static constexpr std::size_t kTimersPerBatch = 1000;  //!< due timers run per batch
+  //! A written batch up to this size is cleared and reused for the next one.
+  static constexpr std::size_t kSpareBatchBytes = 16 << 20;
   //! Source of the events the processor appends (audience and computed-trait changes).
   static constexpr const char* kSynthesizedSource = "engage";
   //! Key of a member row in the audiences column family.
