@@ -11,6 +11,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include "tributary/common/thread.h"
 
 namespace tributary::config {
 namespace {
@@ -47,7 +48,10 @@ result<std::unique_ptr<file_watcher>> file_watcher::start(std::string path,
   if (inotify_add_watch(w->inotify_fd_, dir.c_str(), kMask) < 0)
     return error{"watch_failed", "cannot watch " + dir + ": " + std::strerror(errno)};
   w->last_seen_ = read_all(w->path_);
-  w->thread_ = std::thread([raw = w.get()] { raw->run(); });
+  w->thread_ = std::thread([raw = w.get()] {
+    name_this_thread("config-watch");
+    raw->run();
+  });
   return w;
 }
 

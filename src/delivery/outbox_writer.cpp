@@ -3,9 +3,14 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "tributary/common/thread.h"
 namespace tributary::delivery {
 
-outbox_writer::outbox_writer(rocksdb::DB* db) : db_(db), thread_([this] { run(); }) {}
+outbox_writer::outbox_writer(rocksdb::DB* db)
+    : db_(db), thread_([this] {
+        name_this_thread("outbox-writer");
+        run();
+      }) {}
 
 outbox_writer::~outbox_writer() {
   stop();

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tributary/common/bytes.h"
+#include "tributary/common/thread.h"
 #include "tributary/common/time.h"
 
 namespace tributary::delivery {
@@ -74,6 +75,7 @@ void service::start() {
   guard_.emplace(io_.get_executor());
   arm_config_timer();
   thread_ = std::thread([this] {
+    name_this_thread("delivery");
     io_.run();
     idle_.set_value();
   });
@@ -81,7 +83,10 @@ void service::start() {
     std::lock_guard lock(replay_mu_);
     replay_stop_ = false;
   }
-  replay_thread_ = std::thread([this] { run_replays(); });
+  replay_thread_ = std::thread([this] {
+    name_this_thread("replay");
+    run_replays();
+  });
 }
 
 void service::stop() {

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "eventlog/encoding.h"
+#include "tributary/common/thread.h"
 
 namespace tributary::eventlog {
 namespace {
@@ -128,7 +129,10 @@ result<std::unique_ptr<event_log>> event_log::open(const options& opts) {
   log->last_seq_.store(last);
   log->last_disk_check_ = 0;
   log->refresh_disk_state();
-  log->writer_ = std::thread([l = log.get()] { l->run(); });
+  log->writer_ = std::thread([l = log.get()] {
+    name_this_thread("log-writer");
+    l->run();
+  });
   return log;
 }
 

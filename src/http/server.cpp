@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "tributary/common/codec.h"
+#include "tributary/common/thread.h"
 
 namespace tributary::http {
 
@@ -283,7 +284,10 @@ std::uint16_t server::add_listener(const listener_options& opts, handler& h) {
 void server::start() {
   for (auto& c : impl_->contexts) {
     impl_->guards.emplace_back(asio::make_work_guard(c->io));
-    impl_->threads.emplace_back([&io = c->io] { io.run(); });
+    impl_->threads.emplace_back([&io = c->io, n = impl_->threads.size()] {
+      name_this_thread(("io-" + std::to_string(n)).c_str());
+      io.run();
+    });
   }
 }
 

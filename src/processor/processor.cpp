@@ -9,6 +9,7 @@
 #include "identity/identity.h"
 #include "profile/keys.h"
 #include "tributary/common/json_parse.h"
+#include "tributary/common/thread.h"
 #include "tributary/common/time.h"
 
 namespace tributary::processor {
@@ -25,7 +26,10 @@ processor::processor(eventlog::event_log& log, const config::holder& cfg, const 
       write_status_(std::make_unique<rocksdb::Status>()) {
   cursor_.store(log_.cursor(kCursorName));
   read_pos_ = cursor_.load();
-  writer_ = std::thread([this] { writer_loop(); });
+  writer_ = std::thread([this] {
+    name_this_thread("proc-writer");
+    writer_loop();
+  });
   std::uint64_t timers = 0;
   s_.db->GetIntProperty(s_.timers, "rocksdb.estimate-num-keys", &timers);
   stats_.timers_pending.store(static_cast<std::int64_t>(timers));
@@ -48,6 +52,7 @@ processor::~processor() {
 
 void processor::start() {
   thread_ = std::thread([this] {
+    name_this_thread("processor");
     while (!stopping_.load()) {
       if (run_once(false) > 0) continue;
       // Idle: the last batch is written (and its rows handed on) before sleeping until an event
