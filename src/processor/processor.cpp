@@ -145,15 +145,14 @@ void processor::abort_batches() {
 }
 
 profile* processor::load(const std::string& id) {
-  if (auto it = cache_.find(id); it != cache_.end()) return it->second.get();
+  if (auto it = cache_.find(id); it != cache_.end()) return &it->second;
   std::string v;
   if (!s_.db->Get({}, s_.profiles, id, &v).ok()) return nullptr;
   auto decoded = pf::decode(v);
   if (!decoded) return nullptr;
-  profile* p =
-      cache_.emplace(id, std::make_unique<profile>(std::move(*decoded))).first->second.get();
-  if (p->merged_into.empty()) ensure_states(*p, *cfg_now_);
-  return p;
+  auto [it, _] = cache_.emplace(id, std::move(*decoded));
+  if (it->second.merged_into.empty()) ensure_states(it->second, *cfg_now_);
+  return &it->second;
 }
 
 std::optional<std::string> processor::find(const std::string& key) {
@@ -284,7 +283,7 @@ void processor::process(const eventlog::log_record& rec, const config::config& c
     for (const auto& d : cfg.computed_traits)
       if (d.type != config::trait_type::days_since)
         p.trait_states[d.key].fingerprint = d.fingerprint;
-    target = cache_.emplace(pid, std::make_unique<profile>(std::move(p))).first->second.get();
+    target = &cache_.emplace(pid, std::move(p)).first->second;
     stats_.profiles_created.fetch_add(1);
   } else {
     std::sort(found.begin(), found.end(), [](profile* a, profile* b) {
@@ -350,7 +349,7 @@ bool processor::commit(std::uint64_t last_seq, bool wait_for_write) {
   for (const auto& pid : dirty_) {
     auto it = cache_.find(pid);
     if (it == cache_.end()) continue;
-    pf::encode(*it->second, encoded_);
+    pf::encode(it->second, encoded_);
     b.Put(s_.profiles, pid, encoded_);
   }
   for (const auto& [k, v] : id_overlay_) {
@@ -453,18 +452,16 @@ void processor::evict(std::size_t cap) {
   if (cache_.size() > cap) {
     std::size_t target = cap - cap / 10;
     for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > target;)
-      if (inflight_ && inflight_->dirty.count(it->first)) {
+      if (inflight_ && inflight_->dirty.count(it->first))
         ++it;
-      } else {
-        evicted_.push_back(std::move(it->second));
-        cache_.erase(it++);  // erasing leaves the other iterators valid
-      }
+      else
+        evicted_.push_back(cache_.extract(it++));
   }
   cache_size_.store(cache_.size());
   if (id_cache_.size() > 2 * cap) {  // arbitrary entries, as for profiles
     std::size_t target = 2 * cap - cap / 5;
     for (auto it = id_cache_.begin(); it != id_cache_.end() && id_cache_.size() > target;)
-      id_cache_.erase(it++);
+      it = id_cache_.erase(it);
   }
 }
 

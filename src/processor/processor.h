@@ -13,9 +13,6 @@
 #include <unordered_set>
 #include <vector>
 
-#include <boost/unordered/unordered_flat_map.hpp>
-#include <boost/unordered/unordered_flat_set.hpp>
-
 #include "processor/stage.h"
 #include "traits/engine.h"
 #include "tributary/config/holder.h"
@@ -134,15 +131,13 @@ class processor {
   eventlog::event_log& log_;
   const config::holder& cfg_;
   eventlog::event_log::state_handles s_;
-  //! Open addressing (lookups here are a large part of a timer burst); the profiles themselves
-  //! sit behind pointers, which stay valid while the table grows.
-  boost::unordered_flat_map<std::string, std::unique_ptr<profile::profile>> cache_;
-  boost::unordered_flat_set<std::string> dirty_;
+  std::unordered_map<std::string, profile::profile> cache_;
+  std::unordered_set<std::string> dirty_;
   std::unordered_map<std::string, std::string> id_overlay_;  // pending "type:value" → profile id
   //! Ids looked up or assigned before: "type:value" → profile id ("" if absent) as of the last
   //! commit handed to the writer (overlays come first). Bounded by twice the profile cache;
   //! cleared on abort.
-  boost::unordered_flat_map<std::string, std::string> id_cache_;
+  std::unordered_map<std::string, std::string> id_cache_;
   std::map<std::string, std::string> history_puts_;
   std::vector<std::string> history_deletes_;
   std::vector<stage*> stages_;
@@ -156,7 +151,7 @@ class processor {
   std::vector<std::pair<std::string, std::string>> pending_emits_;
   //! messageId → profile of the synthesized events queued and not read back yet: such an event
   //! goes to its profile without being resolved again. Cleared when too large (or on abort).
-  boost::unordered_flat_map<std::string, std::string> synthesized_for_;
+  std::unordered_map<std::string, std::string> synthesized_for_;
   std::unordered_set<std::string> merged_now_;         //!< profiles that absorbed others this batch
   std::unordered_set<std::string> audiences_changed_;  //!< audiences with members in or out
   //! Computed traits some destination takes, with the forms asked for: kAsIdentify | kAsTrack.
@@ -174,7 +169,7 @@ class processor {
   struct inflight_batch {
     std::unique_ptr<rocksdb::WriteBatch> batch;
     std::uint64_t last_seq = 0;
-    boost::unordered_flat_set<std::string> dirty;  //!< profiles written: kept in the cache
+    std::unordered_set<std::string> dirty;  //!< profiles written: kept in the cache
     std::unordered_map<std::string, std::string> ids;
     std::map<std::string, std::string> history_puts;
     std::unordered_set<std::string> timer_deletes;
@@ -189,8 +184,9 @@ class processor {
   bool write_done_ = false;
   bool writer_quit_ = false;
   std::unique_ptr<rocksdb::Status> write_status_;
-  std::vector<std::unique_ptr<profile::profile>> evicted_;        //!< since the last commit
-  std::vector<std::unique_ptr<profile::profile>> write_garbage_;  //!< for writer_ to free
+  using cache_node = std::unordered_map<std::string, profile::profile>::node_type;
+  std::vector<cache_node> evicted_;        //!< evicted since the last commit
+  std::vector<cache_node> write_garbage_;  //!< handed to writer_ to free, under write_mu_
   std::thread writer_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
