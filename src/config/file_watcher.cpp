@@ -11,6 +11,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+
 #include "tributary/common/thread.h"
 
 namespace tributary::config {

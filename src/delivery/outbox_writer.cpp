@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "tributary/common/thread.h"
+
 namespace tributary::delivery {
 
 outbox_writer::outbox_writer(rocksdb::DB* db)
